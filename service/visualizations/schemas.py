@@ -1,0 +1,180 @@
+"""The visualisation request, its filled-in spec and the resource the API answers with.
+
+`RenderSpec` is the contract between the API and the workers: the API validates and fills in a
+request, the worker renders exactly what the spec says. Nothing here may import TensorFlow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+# Bump when a change to the engine changes the pixels it produces: it is part of every image key,
+# so images rendered by an older engine are never served for a newer one.
+ENGINE_VERSION = "1"
+
+MAX_FILTERS = 256
+MIN_STEPS, MAX_STEPS = 1, 4096
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512
+MAX_LEARNING_RATE = 10000.0
+MAX_SEED = 2**31 - 1
+
+
+class Method(str, Enum):
+    fourier = "fourier"
+    pixel = "pixel"
+    seed = "seed"
+
+
+# Chosen per method because the three optimise very different parameters: Fourier coefficients
+# with Adam, pixels in [0, 1] with Adam, and the Dense weights (pixels in the model's own input
+# units, 0..255 minus the mean) with plain SGD as in the original method.
+DEFAULT_LEARNING_RATE = {Method.fourier: 0.05, Method.pixel: 0.01, Method.seed: 500.0}
+DEFAULT_TRANSFORMS = {Method.fourier: True, Method.pixel: False, Method.seed: False}
+DEFAULT_STEPS = 128
+DEFAULT_IMAGE_SIZE = 128
+DEFAULT_SEED = 0
+
+
+class Params(BaseModel):
+    """Hyperparameters as the client sent them; every field is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Method = Field(
+        Method.fourier,
+        description="`fourier`: Fourier-space image with decorrelated colour and robustness transforms "
+        "(default). `pixel`: pixels optimised directly. `seed`: the original Dense-layer method "
+        "trained with `model.fit` and SGD.",
+    )
+    steps: int = Field(DEFAULT_STEPS, strict=True, ge=MIN_STEPS, le=MAX_STEPS, description="Optimisation steps.")
+    image_size: int = Field(
+        DEFAULT_IMAGE_SIZE, strict=True, ge=MIN_IMAGE_SIZE, le=MAX_IMAGE_SIZE, description="Width and height in pixels."
+    )
+    learning_rate: float | None = Field(
+        None, strict=True,
+        gt=0,
+        le=MAX_LEARNING_RATE,
+        description="Step size; default per method: fourier 0.05, pixel 0.01, seed 500.",
+    )
+    seed: int = Field(DEFAULT_SEED, strict=True, ge=0, le=MAX_SEED, description="Same request and seed give the same image.")
+    transforms: bool | None = Field(
+        None, strict=True,
+        description="Robustness transforms (pad, jitter, scale, rotate); default on for fourier, off otherwise.",
+    )
+
+    @field_validator("learning_rate", mode="before")
+    @classmethod
+    def accept_integral_learning_rate(cls, value: object) -> object:
+        # Strict floats refuse `1`, yet a JSON client cannot tell 1 from 1.0.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    def filled(self) -> FilledParams:
+        return FilledParams(
+            method=self.method,
+            steps=self.steps,
+            image_size=self.image_size,
+            learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.method],
+            seed=self.seed,
+            transforms=DEFAULT_TRANSFORMS[self.method] if self.transforms is None else self.transforms,
+        )
+
+
+class FilledParams(BaseModel):
+    """Params with every default filled in: what the engine runs and what keys are made of."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Method
+    steps: int
+    image_size: int
+    learning_rate: float
+    seed: int
+    transforms: bool
+
+
+class VisualizationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "vgg16-hed",
+                    "layer": "block3_conv1",
+                    "filters": [0, 1, 2, 3],
+                    "params": {"steps": 128, "image_size": 96},
+                }
+            ]
+        },
+    )
+
+    model: str = Field(min_length=1, max_length=128, strict=True, description="A model id from `GET /v1/models`.")
+    layer: str = Field(min_length=1, max_length=256, strict=True, description="A layer name of that model.")
+    filters: list[StrictInt] = Field(
+        min_length=1, max_length=MAX_FILTERS, description=f"1 to {MAX_FILTERS} distinct channel indices."
+    )
+    params: Params = Field(default_factory=Params)
+
+    @field_validator("filters")
+    @classmethod
+    def filters_are_distinct_and_non_negative(cls, filters: list[int]) -> list[int]:
+        if any(f < 0 for f in filters):
+            raise ValueError("filter indices must be non-negative")
+        if len(set(filters)) != len(filters):
+            raise ValueError("filter indices must be distinct")
+        return filters
+
+
+class RenderSpec(BaseModel):
+    """What one job renders: one image per filter, each under its content key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    fingerprint: str
+    layer: str
+    params: FilledParams
+    engine: str = ENGINE_VERSION
+    images: list[ImageTarget]
+
+
+class ImageTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filter: int
+    key: str
+
+
+RenderSpec.model_rebuild()
+
+
+class Progress(BaseModel):
+    step: int = Field(description="Optimisation steps done, over all batches of the job.")
+    steps: int = Field(description="Optimisation steps the job needs in all.")
+
+
+class ImageEntry(BaseModel):
+    filter: int
+    url: str
+    activation: float = Field(description="Mean activation of the filter on the final 8-bit image.")
+
+
+class Visualization(BaseModel):
+    id: str
+    status: Literal["queued", "running", "finished", "failed"]
+    model: str
+    layer: str
+    filters: list[int]
+    params: FilledParams
+    progress: Progress
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    images: list[ImageEntry] = Field(default_factory=list)
+    grid_url: str | None = None
+    error: dict | None = Field(None, description="A problem object, when the visualisation failed.")

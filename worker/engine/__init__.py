@@ -1,0 +1,1 @@
+"""The visualisation engine: objectives, parameterisations and transforms, and the batched loop."""

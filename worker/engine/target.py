@@ -1,0 +1,86 @@
+"""A model cut at the layer being visualised, giving that layer's output before and after its
+activation function, plus the preprocessing that turns RGB in [0, 1] into the model's input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How RGB pixels in [0, 1] become model input: scale, colour order, mean and std."""
+
+    colour_order: str = "RGB"
+    scale: float = 255.0  # input value of a white pixel, before mean and std
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # in the model's colour order
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    def to_input(self, rgb: tf.Tensor) -> tf.Tensor:
+        x = rgb * self.scale
+        if self.colour_order == "BGR":
+            x = x[..., ::-1]
+        return (x - tf.constant(self.mean, x.dtype)) / tf.constant(self.std, x.dtype)
+
+    def to_rgb(self, model_input: np.ndarray) -> np.ndarray:
+        x = model_input * np.asarray(self.std, np.float32) + np.asarray(self.mean, np.float32)
+        if self.colour_order == "BGR":
+            x = x[..., ::-1]
+        return x / self.scale
+
+
+def linear_twin(layer: keras.layers.Layer) -> keras.layers.Layer:
+    """The same layer with a linear activation, sharing nothing but the (copied) weights."""
+    config = layer.get_config() | {"activation": "linear", "name": f"{layer.name}_preactivation"}
+    twin = layer.__class__.from_config(config)
+    twin.build(layer.input.shape)
+    twin.set_weights(layer.get_weights())
+    twin.trainable = False
+    return twin
+
+
+@dataclass
+class LayerTarget:
+    """The model truncated at one layer; `model(x)` returns (pre-activation, activation)."""
+
+    layer_name: str
+    model: keras.Model
+    activation: object
+    channels: int
+    preprocessing: Preprocessing
+    bytes_per_pixel: float  # activation memory of one image per input pixel, forward and backward
+    cache: dict = field(default_factory=dict)  # compiled optimisers, kept for later jobs
+
+    @classmethod
+    def build(cls, model: keras.Model, layer_name: str, preprocessing: Preprocessing) -> LayerTarget:
+        layer = model.get_layer(layer_name)
+        activation = getattr(layer, "activation", None) or keras.activations.linear
+        pre = linear_twin(layer)(layer.input) if hasattr(layer, "activation") else layer.output
+        truncated = keras.Model(model.inputs, [pre, layer.output], name=f"{model.name}_to_{layer_name}")
+        truncated.trainable = False
+        return cls(
+            layer_name=layer_name,
+            model=truncated,
+            activation=activation,
+            channels=int(layer.output.shape[-1]),
+            preprocessing=preprocessing,
+            bytes_per_pixel=activation_bytes_per_pixel(truncated),
+        )
+
+    def activations(self, rgb: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pre, post = self.model(self.preprocessing.to_input(rgb), training=False)
+        return pre, post
+
+
+def activation_bytes_per_pixel(model: keras.Model, reference: int = 64) -> float:
+    """Float32 bytes of every layer output for one image, per input pixel, times three to cover
+    the gradients and temporaries of a backward pass. Used to size batches to a memory budget."""
+    outputs = [layer.output for layer in model.layers[1:]]
+    shapes = keras.Model(model.inputs, outputs).compute_output_shape((1, reference, reference, 3))
+    if not isinstance(shapes, list):
+        shapes = [shapes]
+    elements = sum(int(np.prod(shape[1:])) for shape in shapes)
+    return 3 * 4 * elements / (reference * reference)
