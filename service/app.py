@@ -1,0 +1,46 @@
+"""The HTTP face of Filterscope. It never imports TensorFlow: models are known from the metadata
+that workers publish to Redis."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from redis import Redis
+
+from service import problems
+from service.health import router as health_router
+from service.images.router import router as images_router
+from service.models.router import router as models_router
+from service.settings import get_settings
+from service.visualizations.router import router as visualizations_router
+
+DESCRIPTION = """
+Filterscope synthesises the image that most excites one filter of one layer of a trained CNN
+(activation maximisation) and serves it as a PNG.
+
+1. `GET /v1/models` lists the models and their visualisable layers.
+2. `POST /v1/visualizations` queues filters of a layer (202 + `Location`), or answers 200 at once
+   when every image is already cached.
+3. Poll `GET /v1/visualizations/{id}` until `status` is `finished`, then fetch `images[].url`.
+
+Every error is `application/problem+json` (RFC 9457); validation errors list each field in `errors`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    settings = get_settings()
+    app.state.redis = Redis.from_url(settings.effective_redis_url, health_check_interval=30)
+    try:
+        yield
+    finally:
+        app.state.redis.close()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Filterscope", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    for router in (visualizations_router, images_router, models_router, health_router):
+        app.include_router(router)
+    return app

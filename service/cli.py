@@ -1,0 +1,129 @@
+"""`filterscope up | api | worker | render`. The worker and the renderer are imported only when
+they are run, so the API's command never loads TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+def run_api(host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    run_api(args.host, args.port)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.gpu is not None:
+        # Must be set before TensorFlow is imported: the process then sees only that GPU.
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
+    from service.settings import get_settings
+    from worker.main import run
+
+    run(get_settings(), burst=args.burst)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from service import redis_server
+    from service.settings import get_settings
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+    env = dict(os.environ, FILTERSCOPE_DATA_DIR=str(settings.data_dir.resolve()))
+    try:
+        if not settings.redis_url:
+            try:
+                server, url = redis_server.start(settings.data_dir, settings.redis_maxmemory)
+            except redis_server.RedisServerMissing as missing:
+                print(f"filterscope: {missing}", file=sys.stderr)
+                return 2
+            children.append(server)
+            env["REDIS_URL"] = url
+            print(f"filterscope: private Redis at {url}", file=sys.stderr)
+        children.append(subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env))
+        api = subprocess.Popen([sys.executable, "-m", "service.cli", "api", "--host", args.host, "--port", str(args.port)], env=env)
+        children.append(api)
+        signal.signal(signal.SIGTERM, lambda *_: api.terminate())
+        return api.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in reversed(children):
+            stop(child)
+
+
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from worker.offline import render_to_files
+
+    return render_to_files(args)
+
+
+def parse_filters(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("filters are comma-separated integers, e.g. 0,1,2")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="filterscope", description="What does filter k of layer L of a CNN respond to?")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    for name, handler, text in (("up", cmd_up, "API, one worker and (without REDIS_URL) a private redis-server"),
+                                ("api", cmd_api, "the HTTP API only")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--host", default=DEFAULT_HOST)
+        command.add_argument("--port", type=int, default=DEFAULT_PORT)
+        command.set_defaults(handler=handler)
+
+    worker = commands.add_parser("worker", help="one worker process; run one per GPU")
+    worker.add_argument("--gpu", type=int, help="pin this worker to GPU N")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(handler=cmd_worker)
+
+    render = commands.add_parser("render", help="render one visualisation straight to PNG files (no Redis)")
+    render.add_argument("--model", default="vgg16-hed")
+    render.add_argument("--layer", required=True)
+    render.add_argument("--filters", type=parse_filters, required=True, help="comma-separated, e.g. 0,1,2")
+    render.add_argument("--method", choices=["fourier", "pixel", "seed"])
+    render.add_argument("--steps", type=int)
+    render.add_argument("--image-size", type=int)
+    render.add_argument("--learning-rate", type=float)
+    render.add_argument("--seed", type=int)
+    render.add_argument("--transforms", choices=["on", "off"])
+    render.add_argument("--out", type=Path, default=Path("."), help="directory for the PNG files")
+    render.set_defaults(handler=cmd_render)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter, for worker and render
+    return args.handler(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from redis.exceptions import RedisError
+from rq import Worker
+
+from service.dependencies import RedisDep
+from service.problems import Problem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The API process is alive")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Redis is reachable and at least one worker is alive",
+            responses={503: {"description": "Not ready; `detail` says why", "content": {"application/problem+json": {}}}})
+def readyz(redis: RedisDep) -> dict:
+    try:
+        redis.ping()
+        workers = [w for w in Worker.all(connection=redis) if redis.exists(w.key)]
+    except RedisError as error:
+        raise Problem(503, "not-ready", f"Redis is not reachable: {error}", "Not ready")
+    if not workers:
+        raise Problem(503, "not-ready", "No live worker is registered: start one with `filterscope worker`.", "Not ready")
+    return {"status": "ready", "workers": len(workers)}

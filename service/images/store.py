@@ -1,0 +1,65 @@
+"""The image cache: PNG bytes in Redis under their content keys.
+
+Each image is one hash (png, etag, activation, created_at) with a TTL, so an evicted image loses
+all its fields at once. With `maxmemory-policy volatile-lru` Redis evicts only these keys, never
+the queue's or the visualisation records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from redis import Redis
+
+IMAGE_PREFIX = "filterscope:image:"
+META_FIELDS = ("etag", "activation", "created_at")
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    etag: str
+    activation: float
+    created_at: float
+
+
+def etag_for(png: bytes) -> str:
+    return '"' + hashlib.sha256(png).hexdigest()[:32] + '"'
+
+
+class ImageStore:
+    def __init__(self, redis: Redis, ttl: int):
+        self.redis = redis
+        self.ttl = ttl
+
+    def put(self, key: str, png: bytes, activation: float) -> None:
+        name = IMAGE_PREFIX + key
+        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)), "created_at": repr(time.time())}
+        with self.redis.pipeline() as pipe:
+            pipe.hset(name, mapping=fields)
+            pipe.expire(name, self.ttl)
+            pipe.execute()
+
+    def png(self, key: str) -> tuple[bytes, str] | None:
+        png, etag = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag")
+        return (png, etag.decode()) if png is not None and etag is not None else None
+
+    def meta(self, keys: list[str]) -> dict[str, ImageMeta]:
+        """Metadata of those keys that are cached; absent keys are left out."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hmget(IMAGE_PREFIX + key, *META_FIELDS)
+            rows = pipe.execute()
+        found = {}
+        for key, (etag, activation, created_at) in zip(keys, rows):
+            if etag is not None and activation is not None:
+                found[key] = ImageMeta(etag.decode(), float(activation), float(created_at or 0))
+        return found
+
+    def missing(self, keys: list[str]) -> list[str]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hexists(IMAGE_PREFIX + key, "png")
+            present = pipe.execute()
+        return [key for key, there in zip(keys, present) if not there]

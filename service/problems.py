@@ -1,0 +1,105 @@
+"""RFC 9457 problem details: every error the API answers with, in one place."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+
+class Problem(Exception):
+    """An error a client can cause or must know about; `slug` names its type."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        title: str | None = None,
+        errors: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+    def body(self, instance: str | None = None) -> dict:
+        body = {"type": PROBLEM_BASE + self.slug, "title": self.title, "status": self.status, "detail": self.detail}
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+    def response(self, instance: str | None = None) -> JSONResponse:
+        return JSONResponse(self.body(instance), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
+
+
+def invalid(field: str, reason: str) -> Problem:
+    """A request that parsed but asks for something that does not exist or is out of range."""
+    return Problem(422, "invalid-request", f"{field}: {reason}", "Invalid request", [{"field": field, "reason": reason}])
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", f"{what} does not exist.", "Not found")
+
+
+def field_name(location: tuple) -> str:
+    parts = [str(p) for p in location if p != "body"]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if part.isdigit() else (f".{part}" if name else part)
+    return name or "body"
+
+
+def validation_problem(exc: RequestValidationError) -> Problem:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        reason = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "invalid JSON")
+        return Problem(400, "malformed-json", f"The body is not valid JSON: {reason}.", "Malformed JSON",
+                       [{"field": "body", "reason": f"not valid JSON: {reason}"}])
+    listed = [{"field": field_name(tuple(e["loc"])), "reason": friendly_reason(e)} for e in errors]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in listed)
+    return Problem(422, "invalid-request", detail, "Invalid request", listed)
+
+
+def friendly_reason(error: dict) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field (check its spelling; unknown fields are rejected rather than ignored)"
+    if error.get("type") == "missing":
+        return "required field is missing"
+    return error.get("msg", "invalid").removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem):
+        return exc.response(request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError):
+        return validation_problem(exc).response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException):
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        return Problem(exc.status_code, slug, detail, headers=getattr(exc, "headers", None)).response(request.url.path)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception):
+        return Problem(500, "internal-error", "The server failed unexpectedly; the error has been logged.").response(
+            request.url.path
+        )

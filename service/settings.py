@@ -1,0 +1,44 @@
+"""The one settings class. Every field is an environment variable, documented in the README."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FILTERSCOPE_", extra="ignore")
+
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "FILTERSCOPE_REDIS_URL"),
+        description="Redis to use. Unset: `filterscope up` starts a private redis-server; "
+        f"`api` and `worker` use {DEFAULT_REDIS_URL}.",
+    )
+    data_dir: Path = Field(Path("data"), description="Model files and the private Redis' data.")
+    queue_name: str = "filterscope"
+    job_timeout: int = Field(3600, gt=0, description="Seconds a render job may run before it is failed.")
+    result_ttl: int = Field(86400, gt=0, description="Seconds a finished job's record is kept.")
+    failure_ttl: int = Field(7 * 86400, gt=0, description="Seconds a failed job's record is kept.")
+    image_ttl: int = Field(30 * 86400, gt=0, description="Seconds an image stays cached after it was rendered.")
+    retry_after: int = Field(2, gt=0, description="Seconds clients are told to wait between polls.")
+    worker_memory_mb: int = Field(2048, gt=0, description="Activation memory a worker may use for one batch.")
+    redis_maxmemory: str = Field("1gb", description="Memory cap of the private redis-server of `filterscope up`.")
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or DEFAULT_REDIS_URL
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header
+from fastapi.responses import JSONResponse, Response
+
+from service.dependencies import JsonBody, RedisDep, SettingsDep
+from service.images.grid import montage
+from service.images.router import etag_matches, png_response
+from service.models import catalog
+from service.problems import Problem, invalid, not_found
+from service.visualizations.jobs import VisualizationRecord, Visualizations, build_record
+from service.visualizations.keys import KEY_PATTERN
+from service.visualizations.schemas import Visualization, VisualizationRequest
+
+router = APIRouter(prefix="/v1/visualizations", tags=["visualizations"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def get_visualizations(redis: RedisDep, settings: SettingsDep) -> Visualizations:
+    return Visualizations(redis, settings)
+
+
+VisualizationsDep = Annotated[Visualizations, Depends(get_visualizations)]
+
+
+def load_record(visualizations: Visualizations, visualization_id: str) -> VisualizationRecord:
+    record = visualizations.load(visualization_id) if re.fullmatch(KEY_PATTERN, visualization_id) else None
+    if record is None:
+        raise not_found(f"Visualisation {visualization_id!r}")
+    return record
+
+
+@router.post(
+    "",
+    response_model=Visualization,
+    status_code=202,
+    dependencies=[JsonBody],
+    summary="Visualise filters of a layer",
+    description="Queues the filters that are not cached yet and answers 202 with `Location` and "
+    "`Retry-After`; answers 200 with the finished visualisation, creating no job, when every image "
+    "is cached. Identical requests share one id and one job.",
+    responses={200: {"description": "Every image was cached", "model": Visualization},
+               202: {"description": "Queued; poll `Location`"},
+               400: {"description": "Malformed JSON", **PROBLEM}, 415: {"description": "Not JSON", **PROBLEM},
+               422: {"description": "Invalid field; `errors` names each one", **PROBLEM}},
+)
+def create_visualization(
+    request: Annotated[VisualizationRequest, Body()],
+    visualizations: VisualizationsDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    model = catalog.get(redis, request.model)
+    if model is None:
+        known = ", ".join(m.id for m in catalog.all_models(redis)) or "none published yet (is a worker running?)"
+        raise invalid("model", f"unknown model {request.model!r}; known models: {known}")
+    record = visualizations.save(build_record(request, model))
+    queued = visualizations.ensure_rendered(record)
+    resource = visualizations.describe(record)
+    location = f"/v1/visualizations/{record.id}"
+    if not queued:
+        return JSONResponse(resource.model_dump(mode="json"), status_code=200, headers={"Content-Location": location})
+    headers = {"Location": location, "Retry-After": str(settings.retry_after)}
+    return JSONResponse(resource.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+@router.get("/{visualization_id}", response_model=Visualization, summary="Status, progress and images",
+            responses={404: {"description": "Unknown visualisation", **PROBLEM}})
+def get_visualization(visualization_id: str, visualizations: VisualizationsDep, settings: SettingsDep,
+                      response: Response) -> Visualization:
+    record = load_record(visualizations, visualization_id)
+    # Images evicted from the cache since they were rendered are queued again; a failed job
+    # stays failed until the client POSTs again.
+    if not visualizations.has_failed(record) and visualizations.ensure_rendered(record):
+        response.headers["Retry-After"] = str(settings.retry_after)
+    return visualizations.describe(record)
+
+
+@router.get(
+    "/{visualization_id}/grid.png",
+    summary="All images of a finished visualisation as one labelled montage",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, 404: {"description": "Unknown visualisation", **PROBLEM},
+               409: {"description": "Not finished yet", **PROBLEM}},
+)
+def get_grid(visualization_id: str, visualizations: VisualizationsDep,
+             if_none_match: str | None = Header(None)) -> Response:
+    record = load_record(visualizations, visualization_id)
+    pngs = [(t.filter, visualizations.images.png(t.key)) for t in record.images]
+    if any(found is None for _, found in pngs):
+        raise Problem(409, "not-finished", f"Visualisation {record.id} is not finished; poll it until its status is "
+                      "'finished'.", "Not finished")
+    etag = '"' + hashlib.sha256("".join(found[1] for _, found in pngs).encode()).hexdigest()[:32] + '"'
+    grid = b"" if etag_matches(if_none_match, etag) else montage([(f, found[0]) for f, found in pngs])
+    return png_response(grid, etag, if_none_match, "public, max-age=86400")

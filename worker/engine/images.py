@@ -1,0 +1,28 @@
+"""From engine output to the PNG the service serves: 8-bit RGB with its full spec in text chunks."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+SPEC_CHUNK = "filterscope"
+
+
+def encode_png(pixels: np.ndarray, spec: dict) -> bytes:
+    """PNG bytes of an (H, W, 3) uint8 image; `spec` goes into an iTXt chunk as JSON, plus a
+    readable title. The encoding is deterministic: same pixels and spec, same bytes."""
+    info = PngInfo()
+    info.add_text("Title", f"{spec.get('model')} {spec.get('layer')} filter {spec.get('filter')}")
+    info.add_text("Software", f"Filterscope engine {spec.get('engine')}")
+    info.add_itxt(SPEC_CHUNK, json.dumps(spec, sort_keys=True))
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def read_spec(png: bytes) -> dict:
+    return json.loads(Image.open(io.BytesIO(png)).text[SPEC_CHUNK])

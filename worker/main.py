@@ -1,0 +1,49 @@
+"""A Filterscope worker: one process (one per GPU), models loaded once and kept, no fork per job.
+
+TensorFlow and CUDA do not survive fork(), and reloading a model for every job wastes the GPU, so
+jobs run in this process through RQ's SimpleWorker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.serializers import JSONSerializer
+
+from service.models import catalog
+from service.settings import Settings
+
+log = logging.getLogger("filterscope.worker")
+
+
+def configure_tensorflow() -> None:
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        # Take GPU memory as needed rather than all of it at start.
+        tf.config.experimental.set_memory_growth(gpu, True)
+
+
+def load_and_publish(settings: Settings, redis: Redis) -> None:
+    from worker.models.registry import current
+
+    registry = current(settings.models_dir)
+    for model_id in registry.builtin_ids():
+        loaded = registry.get(model_id)
+        catalog.publish(redis, loaded.info)
+        log.info("loaded %s (fingerprint %s…), %d layers", model_id, loaded.info.fingerprint[:12], len(loaded.info.layers))
+
+
+def run(settings: Settings, burst: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_tensorflow()
+    redis = Redis.from_url(settings.effective_redis_url)
+    load_and_publish(settings, redis)
+    queue = Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
+    name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
+    worker = SimpleWorker([queue], connection=redis, serializer=JSONSerializer, name=name)
+    worker.work(burst=burst, logging_level="INFO")

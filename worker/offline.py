@@ -1,0 +1,54 @@
+"""`filterscope render`: one visualisation straight to PNG files, in this process, without Redis."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from service.problems import Problem
+from service.settings import get_settings
+from service.visualizations.jobs import build_record
+from service.visualizations.schemas import VisualizationRequest
+from worker.engine.images import encode_png
+from worker.engine.render import render
+from worker.models.registry import UnknownModel, current
+from worker.tasks import image_spec
+
+PARAM_FLAGS = ("method", "steps", "image_size", "learning_rate", "seed")
+
+
+def request_from(args: argparse.Namespace) -> VisualizationRequest:
+    params = {name: getattr(args, name) for name in PARAM_FLAGS if getattr(args, name) is not None}
+    if args.transforms is not None:
+        params["transforms"] = args.transforms == "on"
+    return VisualizationRequest(model=args.model, layer=args.layer, filters=args.filters, params=params)
+
+
+def render_to_files(args: argparse.Namespace) -> int:
+    try:
+        request = request_from(args)
+        loaded = current(get_settings().models_dir).get(request.model)
+        record = build_record(request, loaded.info)
+    except ValidationError as error:
+        print(f"filterscope render: {error}", file=sys.stderr)
+        return 2
+    except (Problem, UnknownModel) as error:
+        print(f"filterscope render: {error}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    spec = record.spec()
+    with tqdm(total=record.params.steps * len(record.filters), unit="step", desc=f"{record.layer}") as bar:
+        def advance(step: int, steps: int) -> None:
+            bar.total = steps
+            bar.update(step - bar.n)
+
+        renderings = render(loaded.target(record.layer), record.filters, record.params, on_progress=advance,
+                            memory_budget=get_settings().worker_memory_mb * 1024**2)
+    for rendering in renderings:
+        path = args.out / f"{record.model}_{record.layer}_{rendering.filter}.png"
+        path.write_bytes(encode_png(rendering.pixels, image_spec(spec, rendering.filter, rendering.activation)))
+        print(f"{path}  activation {rendering.activation:.2f} (from {rendering.start_activation:.2f})")
+    return 0

@@ -1,0 +1,85 @@
+"""The one job function: render the images of a spec into the cache, reporting progress."""
+
+from __future__ import annotations
+
+import time
+
+from rq import get_current_job
+from rq.job import Job
+
+from service.images.store import ImageStore
+from service.settings import get_settings
+from service.visualizations.schemas import RenderSpec
+from worker.engine.images import encode_png
+from worker.engine.render import render as render_images
+from worker.models.registry import current
+
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes to Redis
+
+
+class StaleModel(RuntimeError):
+    """The worker's model file differs from the one the request was validated against."""
+
+
+class JobProgress:
+    """Writes {step, steps} into the job's meta, at most every PROGRESS_INTERVAL seconds."""
+
+    def __init__(self, job: Job | None):
+        self.job = job
+        self.last = 0.0
+
+    def __call__(self, step: int, steps: int) -> None:
+        now = time.monotonic()
+        if self.job is None or (now - self.last < PROGRESS_INTERVAL and step < steps):
+            return
+        self.last = now
+        self.job.meta["progress"] = {"step": step, "steps": steps}
+        self.job.save_meta()
+
+
+def render(spec: dict) -> dict:
+    job = get_current_job()
+    try:
+        return render_spec(RenderSpec.model_validate(spec), job)
+    except Exception as error:
+        if job is not None:
+            job.meta["error"] = {"slug": type(error).__name__.lower(), "title": "Rendering failed", "detail": str(error)}
+            job.save_meta()
+        raise
+
+
+def render_spec(spec: RenderSpec, job: Job | None) -> dict:
+    settings = get_settings()
+    loaded = current(settings.models_dir).get(spec.model)
+    if loaded.info.fingerprint != spec.fingerprint:
+        raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
+    store = ImageStore(job.connection, settings.image_ttl) if job else None
+    missing = set(store.missing([t.key for t in spec.images])) if store else {t.key for t in spec.images}
+    todo = [t for t in spec.images if t.key in missing]
+    renderings = render_images(
+        loaded.target(spec.layer),
+        [t.filter for t in todo],
+        spec.params,
+        on_progress=JobProgress(job),
+        memory_budget=settings.worker_memory_mb * 1024**2,
+    )
+    results = []
+    for target, rendering in zip(todo, renderings):
+        png = encode_png(rendering.pixels, image_spec(spec, rendering.filter, rendering.activation))
+        if store:
+            store.put(target.key, png, rendering.activation)
+        results.append({"filter": rendering.filter, "key": target.key, "activation": rendering.activation,
+                        "start_activation": rendering.start_activation})
+    return {"rendered": results}
+
+
+def image_spec(spec: RenderSpec, filter_index: int, activation: float) -> dict:
+    return {
+        "model": spec.model,
+        "fingerprint": spec.fingerprint,
+        "layer": spec.layer,
+        "filter": filter_index,
+        "params": spec.params.model_dump(mode="json"),
+        "engine": spec.engine,
+        "activation": round(activation, 6),
+    }
