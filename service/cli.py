@@ -56,8 +56,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         children.append(subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env))
         api = subprocess.Popen([sys.executable, "-m", "service.cli", "api", "--host", args.host, "--port", str(args.port)], env=env)
         children.append(api)
-        signal.signal(signal.SIGTERM, lambda *_: api.terminate())
-        return api.wait()
+        stopping = []
+
+        def stop_api(*_):
+            stopping.append(True)
+            api.terminate()
+
+        signal.signal(signal.SIGTERM, stop_api)
+        code = api.wait()
+        # Asked to stop, the API exits by the signal; that is a clean shutdown, not a failure.
+        return 0 if stopping else code
     except KeyboardInterrupt:
         return 0
     finally:

@@ -35,6 +35,7 @@ from service.visualizations.schemas import (
 
 RECORD_PREFIX = "filterscope:visualization:"
 LOCK_PREFIX = "filterscope:lock:"
+JOBS_CREATED_KEY = "filterscope:stats:jobs_created"  # render jobs ever enqueued, for operators
 RENDER_TASK = "worker.tasks.render"
 ENDED_BADLY = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.CREATED}
@@ -106,12 +107,16 @@ class Visualizations:
         Returns whether any image is missing. A finished job whose images were evicted since, and
         a failed one, are replaced by a new job.
         """
-        missing = set(self.images.missing([t.key for t in record.images]))
-        if not missing:
+        keys = [t.key for t in record.images]
+        if not self.images.missing(keys):
             return False
         if self.is_active(self.job(record.id)):
             return True
-        with self.redis.lock(LOCK_PREFIX + record.id, timeout=30, blocking_timeout=30):
+        with self.redis.lock(LOCK_PREFIX + record.id, timeout=30, blocking_timeout=30, sleep=0.01):
+            # Look again under the lock: another request may have queued, or even finished, the job.
+            missing = set(self.images.missing(keys))
+            if not missing:
+                return False
             job = self.job(record.id)
             if self.is_active(job):
                 return True
@@ -128,6 +133,7 @@ class Visualizations:
                 description=f"{record.model} {record.layer} filters {[t.filter for t in targets]}",
                 meta={"progress": {"step": 0, "steps": record.params.steps}},
             )
+            self.redis.incr(JOBS_CREATED_KEY)
         return True
 
     @staticmethod

@@ -1,0 +1,77 @@
+"""The engine on the real vgg16-hed at small sizes: every method must raise its filter far above
+the noise it started from, deterministically, whatever the batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from service.visualizations.schemas import Params
+from worker.engine.render import render
+from worker.engine.target import Preprocessing
+
+LAYER = "block3_conv1"
+FILTERS = [1, 2, 3, 5]
+
+
+def small(method: str, **overrides):
+    return Params(method=method, steps=overrides.pop("steps", 32), image_size=overrides.pop("image_size", 32),
+                  **overrides).filled()
+
+
+@pytest.mark.parametrize("method", ["fourier", "pixel", "seed"])
+def test_each_method_raises_its_filter_far_above_the_starting_noise(vgg16, method):
+    renderings = render(vgg16.target(LAYER), FILTERS, small(method))
+    for rendering in renderings:
+        assert rendering.pixels.shape == (32, 32, 3) and rendering.pixels.dtype == np.uint8
+        assert rendering.activation > 4 * rendering.start_activation + 1.0, (method, rendering.filter,
+                                                                           rendering.start_activation, rendering.activation)
+
+
+def test_a_deep_layer_is_visualised_even_where_units_start_dead(vgg16):
+    # Most block5 units are zero on noise; the pre-activation warm-up must wake them.
+    renderings = render(vgg16.target("block5_conv1"), [0, 1, 2, 3], small("fourier", steps=40, image_size=48))
+    assert sum(r.activation > 4 * r.start_activation + 1.0 for r in renderings) >= 2, [
+        (r.start_activation, r.activation) for r in renderings]
+
+
+def test_the_same_request_gives_identical_pixels(vgg16):
+    for method in ("fourier", "seed"):
+        first = render(vgg16.target(LAYER), [2], small(method, seed=7))[0]
+        second = render(vgg16.target(LAYER), [2], small(method, seed=7))[0]
+        np.testing.assert_array_equal(first.pixels, second.pixels)
+        assert first.activation == second.activation
+
+
+def test_another_seed_gives_another_image(vgg16):
+    first = render(vgg16.target(LAYER), [2], small("fourier", seed=1))[0]
+    second = render(vgg16.target(LAYER), [2], small("fourier", seed=2))[0]
+    assert np.abs(first.pixels.astype(int) - second.pixels.astype(int)).mean() > 5
+
+
+@pytest.mark.parametrize("method", ["fourier", "pixel", "seed"])
+def test_an_image_does_not_depend_on_its_batch_companions_or_chunking(vgg16, method):
+    params = small(method, seed=3)
+    alone = render(vgg16.target(LAYER), [2], params)[0]
+    together = {r.filter: r for r in render(vgg16.target(LAYER), [7, 2, 9], params)}
+    chunked = {r.filter: r for r in render(vgg16.target(LAYER), [7, 2, 9], params, max_batch=2)}
+    for other in (together[2], chunked[2]):
+        difference = np.abs(alone.pixels.astype(int) - other.pixels.astype(int))
+        assert np.percentile(difference, 99) <= 2, (method, difference.max())
+
+
+def test_progress_is_reported_over_all_batches(vgg16):
+    seen = []
+    render(vgg16.target(LAYER), [0, 1, 2], small("fourier", steps=5), on_progress=lambda s, n: seen.append((s, n)),
+           max_batch=2)
+    assert seen[-1] == (10, 10)
+    assert [s for s, _ in seen] == sorted(s for s, _ in seen)
+
+
+def test_preprocessing_round_trips_to_rgb():
+    caffe = Preprocessing(colour_order="BGR", scale=255.0, mean=(103.939, 116.779, 123.68))
+    rgb = np.random.default_rng(0).uniform(0, 1, (2, 4, 4, 3)).astype(np.float32)
+    model_input = caffe.to_input(tf.constant(rgb)).numpy()
+    np.testing.assert_allclose(model_input[..., 0], rgb[..., 2] * 255 - 103.939, atol=1e-3)  # blue first
+    np.testing.assert_allclose(caffe.to_rgb(model_input), rgb, atol=1e-5)
