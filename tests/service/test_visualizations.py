@@ -107,6 +107,16 @@ def test_an_evicted_image_is_rendered_again_on_the_next_request(api, redis):
     assert api.get(evicted).content == original  # deterministic: the same bytes as before
 
 
+def test_polling_a_visualisation_whose_image_was_evicted_renders_it_again(api, redis):
+    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[15], seed=109)).json()["id"])
+    url = done["images"][0]["url"]
+    redis.delete("filterscope:image:" + url.split("/")[-1].removesuffix(".png"))
+    polled = api.get(f"/v1/visualizations/{done['id']}")
+    assert polled.json()["status"] in ("queued", "running") and polled.headers["retry-after"]
+    assert wait_finished(api, done["id"])["status"] == "finished"
+    assert api.get(url).status_code == 200
+
+
 def test_a_failed_job_says_why(api, redis):
     # A model in the catalog that no worker can load, as after its file was removed.
     publish(redis, ModelInfo(id="ghost", name="ghost", fingerprint="0" * 64, input_shape=[None, None, 3],
