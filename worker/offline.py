@@ -17,14 +17,14 @@ from worker.engine.render import render
 from worker.models.registry import UnknownModel, current
 from worker.tasks import image_spec
 
-PARAM_FLAGS = ("method", "steps", "image_size", "learning_rate", "seed")
+PARAM_FLAGS = ("method", "objective", "diversity", "steps", "image_size", "learning_rate", "seed")
 
 
 def request_from(args: argparse.Namespace) -> VisualizationRequest:
     params = {name: getattr(args, name) for name in PARAM_FLAGS if getattr(args, name) is not None}
     if args.transforms is not None:
         params["transforms"] = args.transforms == "on"
-    return VisualizationRequest(model=args.model, layer=args.layer, filters=args.filters, params=params)
+    return VisualizationRequest(model=args.model, layer=args.layer, filters=args.filters or None, params=params)
 
 
 def render_to_files(args: argparse.Namespace) -> int:
@@ -48,7 +48,9 @@ def render_to_files(args: argparse.Namespace) -> int:
         renderings = render(loaded.target(record.layer), record.filters, record.params, on_progress=advance,
                             memory_budget=get_settings().worker_memory_mb * 1024**2)
     for rendering in renderings:
-        path = args.out / f"{record.model}_{record.layer}_{rendering.filter}.png"
-        path.write_bytes(encode_png(rendering.pixels, image_spec(spec, rendering.filter, rendering.activation)))
+        name = "layer" if rendering.filter is None else str(rendering.filter)
+        suffix = f"_{rendering.index}" if record.params.diversity > 1 else ""
+        path = args.out / f"{record.model}_{record.layer}_{name}{suffix}.png"
+        path.write_bytes(encode_png(rendering.pixels, image_spec(spec, rendering)))
         print(f"{path}  activation {rendering.activation:.2f} (from {rendering.start_activation:.2f})")
     return 0

@@ -10,7 +10,7 @@ from rq.job import Job
 from service.images.store import ImageStore
 from service.settings import get_settings
 from service.visualizations.schemas import RenderSpec
-from worker.engine.images import encode_png
+from worker.engine.images import encode_filmstrip, encode_png
 from worker.engine.render import render as render_images
 from worker.models.registry import current
 
@@ -56,30 +56,39 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     store = ImageStore(job.connection, settings.image_ttl) if job else None
     missing = set(store.missing([t.key for t in spec.images])) if store else {t.key for t in spec.images}
     todo = [t for t in spec.images if t.key in missing]
+    # The images of a unit are rendered together (their diversity penalty couples them), so a
+    # unit with any image missing is rendered whole; its cached siblings come out the same.
+    units = list(dict.fromkeys(t.filter for t in todo))
     renderings = render_images(
         loaded.target(spec.layer),
-        [t.filter for t in todo],
+        units,
         spec.params,
         on_progress=JobProgress(job),
         memory_budget=settings.worker_memory_mb * 1024**2,
     )
+    key_of = {(t.filter, t.index): t.key for t in spec.images}
     results = []
-    for target, rendering in zip(todo, renderings):
-        png = encode_png(rendering.pixels, image_spec(spec, rendering.filter, rendering.activation))
+    for rendering in renderings:
+        key = key_of.get((rendering.filter, rendering.index))
+        if key is None:
+            continue
+        png = encode_png(rendering.pixels, image_spec(spec, rendering))
         if store:
-            store.put(target.key, png, rendering.activation)
-        results.append({"filter": rendering.filter, "key": target.key, "activation": rendering.activation,
-                        "start_activation": rendering.start_activation})
+            store.put(key, png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
+        results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
+                        "activation": rendering.activation, "start_activation": rendering.start_activation})
     return {"rendered": results}
 
 
-def image_spec(spec: RenderSpec, filter_index: int, activation: float) -> dict:
+def image_spec(spec: RenderSpec, rendering) -> dict:
     return {
         "model": spec.model,
         "fingerprint": spec.fingerprint,
         "layer": spec.layer,
-        "filter": filter_index,
+        "filter": rendering.filter,
+        "index": rendering.index,
         "params": spec.params.model_dump(mode="json"),
         "engine": spec.engine,
-        "activation": round(activation, 6),
+        "activation": round(rendering.activation, 6),
+        "curve": rendering.curve,
     }

@@ -1,6 +1,7 @@
 """The image cache: PNG bytes in Redis under their content keys.
 
-Each image is one hash (png, etag, activation, created_at) with a TTL, so an evicted image loses
+Each image is one hash (png, etag, activation, curve, created_at, and the filmstrip of snapshots
+its optimisation went through) with a TTL, so an evicted image loses
 all its fields at once. With `maxmemory-policy volatile-lru` Redis evicts only these keys, never
 the queue's or the visualisation records.
 """
@@ -8,13 +9,14 @@ the queue's or the visualisation records.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 
 from redis import Redis
 
 IMAGE_PREFIX = "filterscope:image:"
-META_FIELDS = ("etag", "activation", "created_at")
+META_FIELDS = ("etag", "activation", "created_at", "curve")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class ImageMeta:
     etag: str
     activation: float
     created_at: float
+    curve: list[float]
 
 
 def etag_for(png: bytes) -> str:
@@ -33,9 +36,10 @@ class ImageStore:
         self.redis = redis
         self.ttl = ttl
 
-    def put(self, key: str, png: bytes, activation: float) -> None:
+    def put(self, key: str, png: bytes, activation: float, curve: list[float], filmstrip: bytes) -> None:
         name = IMAGE_PREFIX + key
-        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)), "created_at": repr(time.time())}
+        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)),
+                  "curve": json.dumps(curve), "created_at": repr(time.time()), "filmstrip": filmstrip}
         with self.redis.pipeline() as pipe:
             pipe.hset(name, mapping=fields)
             pipe.expire(name, self.ttl)
@@ -52,10 +56,17 @@ class ImageStore:
                 pipe.hmget(IMAGE_PREFIX + key, *META_FIELDS)
             rows = pipe.execute()
         found = {}
-        for key, (etag, activation, created_at) in zip(keys, rows):
+        for key, (etag, activation, created_at, curve) in zip(keys, rows):
             if etag is not None and activation is not None:
-                found[key] = ImageMeta(etag.decode(), float(activation), float(created_at or 0))
+                found[key] = ImageMeta(etag.decode(), float(activation), float(created_at or 0),
+                                       json.loads(curve) if curve else [])
         return found
+
+    def filmstrips(self, keys: list[str]) -> list[bytes | None]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(IMAGE_PREFIX + key, "filmstrip")
+            return pipe.execute()
 
     def missing(self, keys: list[str]) -> list[str]:
         with self.redis.pipeline(transaction=False) as pipe:

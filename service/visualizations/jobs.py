@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from service.images.store import ImageMeta, ImageStore
-from service.models.catalog import ModelInfo
+from service.models.catalog import LayerInfo, ModelInfo
 from service.problems import invalid
 from service.settings import Settings
 from service.visualizations import keys
@@ -26,6 +26,8 @@ from service.visualizations.schemas import (
     ENGINE_VERSION,
     FilledParams,
     ImageEntry,
+    Method,
+    Objective,
     ImageTarget,
     Progress,
     RenderSpec,
@@ -46,7 +48,7 @@ class VisualizationRecord(BaseModel):
     model: str
     fingerprint: str
     layer: str
-    filters: list[int]
+    filters: list[int | None]
     params: FilledParams
     engine: str
     images: list[ImageTarget]
@@ -63,18 +65,46 @@ def build_record(request: VisualizationRequest, model: ModelInfo) -> Visualizati
     if layer is None:
         names = ", ".join(l.name for l in model.layers)
         raise invalid("layer", f"model {model.id!r} has no visualisable layer {request.layer!r}; valid layers: {names}")
+    params = request.params.filled()
+    filters = checked_filters(request, layer, params)
+    check_method(params, layer)
+    content = (model.id, model.fingerprint, layer.name)
+    images = [
+        ImageTarget(filter=f, index=i, key=keys.image_key(*content, f, i, params, ENGINE_VERSION))
+        for f in filters
+        for i in range(params.diversity)
+    ]
+    return VisualizationRecord(
+        id=keys.visualization_id(*content, filters, params, ENGINE_VERSION),
+        model=model.id, fingerprint=model.fingerprint, layer=layer.name, filters=filters,
+        params=params, engine=ENGINE_VERSION, images=images, created_at=time.time(),
+    )
+
+
+def checked_filters(request: VisualizationRequest, layer: LayerInfo, params: FilledParams) -> list[int | None]:
+    """The unit indices to render; `[None]` for the whole-layer objective, which takes none."""
+    if params.objective is Objective.layer:
+        if request.filters:
+            raise invalid("filters", "omit filters with objective 'layer': it visualises the whole layer")
+        return [None]
+    if not request.filters:
+        raise invalid("filters", f"at least 1 filter index is required with objective {params.objective.value!r}")
     for position, index in enumerate(request.filters):
         if index >= layer.filters:
             raise invalid(f"filters[{position}]",
                           f"filter {index} is out of range: layer {layer.name!r} has {layer.filters} filters (0..{layer.filters - 1})")
-    params = request.params.filled()
-    content = (model.id, model.fingerprint, layer.name)
-    images = [ImageTarget(filter=f, key=keys.image_key(*content, f, params, ENGINE_VERSION)) for f in request.filters]
-    return VisualizationRecord(
-        id=keys.visualization_id(*content, request.filters, params, ENGINE_VERSION),
-        model=model.id, fingerprint=model.fingerprint, layer=layer.name, filters=request.filters,
-        params=params, engine=ENGINE_VERSION, images=images, created_at=time.time(),
-    )
+    return list(request.filters)
+
+
+def check_method(params: FilledParams, layer: LayerInfo) -> None:
+    is_vector = len(layer.output_shape) == 1
+    if params.objective is Objective.logit and not is_vector:
+        raise invalid("params.objective", f"'logit' needs a Dense (class) layer; {layer.name!r} outputs feature maps")
+    if params.objective is Objective.neuron and is_vector:
+        raise invalid("params.objective", f"'neuron' needs a feature map; {layer.name!r} is a Dense layer (use 'channel')")
+    if params.method is Method.seed and (params.diversity > 1 or params.objective is Objective.logit):
+        raise invalid("params.method", "the 'seed' method optimises one image per filter on the layer's output: "
+                      "it supports neither diversity nor 'logit'; use 'fourier'")
 
 
 class Visualizations:
@@ -130,7 +160,8 @@ class Visualizations:
                 job_timeout=self.settings.job_timeout,
                 result_ttl=self.settings.result_ttl,
                 failure_ttl=self.settings.failure_ttl,
-                description=f"{record.model} {record.layer} filters {[t.filter for t in targets]}",
+                description=f"{record.model} {record.layer} {record.params.objective.value} "
+                f"filters {sorted({t.filter for t in targets}, key=str)}",
                 meta={"progress": {"step": 0, "steps": record.params.steps}},
             )
             self.redis.incr(JOBS_CREATED_KEY)
@@ -161,6 +192,7 @@ class Visualizations:
             finished_at=finished_at(job, cached) if status == "finished" else None,
             images=[image_entry(t, cached[t.key]) for t in record.images if t.key in cached],
             grid_url=f"/v1/visualizations/{record.id}/grid.png" if status == "finished" else None,
+            progress_url=f"/v1/visualizations/{record.id}/progress.webp" if status == "finished" else None,
             error=failure_of(job) if status == "failed" else None,
         )
 
@@ -200,7 +232,8 @@ def failure_of(job: Job | None) -> dict:
 
 
 def image_entry(target: ImageTarget, meta: ImageMeta) -> ImageEntry:
-    return ImageEntry(filter=target.filter, url=f"/v1/images/{target.key}.png", activation=meta.activation)
+    return ImageEntry(filter=target.filter, index=target.index, url=f"/v1/images/{target.key}.png",
+                      activation=meta.activation, curve=meta.curve)
 
 
 def finished_at(job: Job | None, cached: dict[str, ImageMeta]) -> datetime | None:

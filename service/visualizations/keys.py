@@ -25,9 +25,12 @@ def _content(model: str, fingerprint: str, layer: str, params: FilledParams, eng
     return {"model": model, "fingerprint": fingerprint, "layer": layer, "params": params.model_dump(mode="json"), "engine": engine}
 
 
-def image_key(model: str, fingerprint: str, layer: str, filter_index: int, params: FilledParams, engine: str) -> str:
-    return _digest({"kind": "image", "filter": filter_index, **_content(model, fingerprint, layer, params, engine)})
+def image_key(model: str, fingerprint: str, layer: str, filter_index: int | None, index: int, params: FilledParams,
+              engine: str) -> str:
+    content = {"kind": "image", "filter": filter_index, "index": index, **_content(model, fingerprint, layer, params, engine)}
+    return _digest(content)
 
 
-def visualization_id(model: str, fingerprint: str, layer: str, filters: list[int], params: FilledParams, engine: str) -> str:
+def visualization_id(model: str, fingerprint: str, layer: str, filters: list[int | None], params: FilledParams,
+                     engine: str) -> str:
     return _digest({"kind": "visualization", "filters": filters, **_content(model, fingerprint, layer, params, engine)})

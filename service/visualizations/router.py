@@ -8,17 +8,19 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse, Response
 
 from service.dependencies import JsonBody, RedisDep, SettingsDep
+from service.images.animation import animate
 from service.images.grid import montage
 from service.images.router import etag_matches, png_response
 from service.models import catalog
 from service.problems import Problem, invalid, not_found
 from service.visualizations.jobs import VisualizationRecord, Visualizations, build_record
 from service.visualizations.keys import KEY_PATTERN
-from service.visualizations.schemas import Visualization, VisualizationRequest
+from service.visualizations.schemas import ImageTarget, Visualization, VisualizationRequest
 
 router = APIRouter(prefix="/v1/visualizations", tags=["visualizations"])
 
 PROBLEM = {"content": {"application/problem+json": {}}}
+DERIVED_CACHE = "public, max-age=86400"  # montages of immutable images; the id names their content
 
 
 def get_visualizations(redis: RedisDep, settings: SettingsDep) -> Visualizations:
@@ -81,6 +83,17 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     return visualizations.describe(record)
 
 
+def label(target: ImageTarget, diversity: int) -> str:
+    name = "layer" if target.filter is None else f"#{target.filter}"
+    return f"{name}.{target.index}" if diversity > 1 else name
+
+
+def require_finished(record: VisualizationRecord, found: list) -> None:
+    if any(item is None for item in found):
+        raise Problem(409, "not-finished", f"Visualisation {record.id} is not finished; poll it until its status is "
+                      "'finished'.", "Not finished")
+
+
 @router.get(
     "/{visualization_id}/grid.png",
     summary="All images of a finished visualisation as one labelled montage",
@@ -91,10 +104,34 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
 def get_grid(visualization_id: str, visualizations: VisualizationsDep,
              if_none_match: str | None = Header(None)) -> Response:
     record = load_record(visualizations, visualization_id)
-    pngs = [(t.filter, visualizations.images.png(t.key)) for t in record.images]
-    if any(found is None for _, found in pngs):
-        raise Problem(409, "not-finished", f"Visualisation {record.id} is not finished; poll it until its status is "
-                      "'finished'.", "Not finished")
-    etag = '"' + hashlib.sha256("".join(found[1] for _, found in pngs).encode()).hexdigest()[:32] + '"'
-    grid = b"" if etag_matches(if_none_match, etag) else montage([(f, found[0]) for f, found in pngs])
-    return png_response(grid, etag, if_none_match, "public, max-age=86400")
+    pngs = [visualizations.images.png(t.key) for t in record.images]
+    require_finished(record, pngs)
+    etag = combined_etag([found[1] for found in pngs])
+    if etag_matches(if_none_match, etag):
+        return png_response(b"", etag, if_none_match, DERIVED_CACHE)
+    grid = montage([(label(t, record.params.diversity), found[0]) for t, found in zip(record.images, pngs)])
+    return png_response(grid, etag, if_none_match, DERIVED_CACHE)
+
+
+@router.get(
+    "/{visualization_id}/progress.webp",
+    summary="Animation of the optimisation of every image, from snapshots taken while it ran",
+    response_class=Response,
+    responses={200: {"content": {"image/webp": {}}}, 404: {"description": "Unknown visualisation", **PROBLEM},
+               409: {"description": "Not finished yet", **PROBLEM}},
+)
+def get_progress_animation(visualization_id: str, visualizations: VisualizationsDep,
+                           if_none_match: str | None = Header(None)) -> Response:
+    record = load_record(visualizations, visualization_id)
+    strips = visualizations.images.filmstrips([t.key for t in record.images])
+    require_finished(record, strips)
+    etag = combined_etag([hashlib.sha256(strip).hexdigest() for strip in strips])
+    headers = {"ETag": etag, "Cache-Control": DERIVED_CACHE}
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    animation, frames = animate([(label(t, record.params.diversity), strip) for t, strip in zip(record.images, strips)])
+    return Response(animation, media_type="image/webp", headers=headers | {"X-Frame-Count": str(frames)})
+
+
+def combined_etag(parts: list[str]) -> str:
+    return '"' + hashlib.sha256("".join(parts).encode()).hexdigest()[:32] + '"'

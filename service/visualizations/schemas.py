@@ -14,26 +14,36 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 # Bump when a change to the engine changes the pixels it produces: it is part of every image key,
 # so images rendered by an older engine are never served for a newer one.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 MAX_FILTERS = 256
 MIN_STEPS, MAX_STEPS = 1, 4096
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512
 MAX_LEARNING_RATE = 10000.0
 MAX_SEED = 2**31 - 1
+MAX_DIVERSITY = 8
 
 
 class Method(str, Enum):
     fourier = "fourier"
     pixel = "pixel"
     seed = "seed"
+    maco = "maco"
+
+
+class Objective(str, Enum):
+    channel = "channel"
+    neuron = "neuron"
+    negative = "negative"
+    layer = "layer"
+    logit = "logit"
 
 
 # Chosen per method because the three optimise very different parameters: Fourier coefficients
 # with Adam, pixels in [0, 1] with Adam, and the Dense weights (pixels in the model's own input
 # units, 0..255 minus the mean) with plain SGD as in the original method.
-DEFAULT_LEARNING_RATE = {Method.fourier: 0.05, Method.pixel: 0.01, Method.seed: 500.0}
-DEFAULT_TRANSFORMS = {Method.fourier: True, Method.pixel: False, Method.seed: False}
+DEFAULT_LEARNING_RATE = {Method.fourier: 0.05, Method.pixel: 0.01, Method.seed: 500.0, Method.maco: 0.5}
+DEFAULT_TRANSFORMS = {Method.fourier: True, Method.pixel: False, Method.seed: False, Method.maco: True}
 DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_SEED = 0
@@ -48,8 +58,19 @@ class Params(BaseModel):
         Method.fourier,
         description="`fourier`: Fourier-space image with decorrelated colour and robustness transforms "
         "(default). `pixel`: pixels optimised directly. `seed`: the original Dense-layer method "
-        "trained with `model.fit` and SGD.",
+        "trained with `model.fit` and SGD. `maco`: only the Fourier phase is optimised, the magnitude "
+        "spectrum is fixed to a natural-image power law, with random crops every step.",
     )
+    objective: Objective = Field(
+        Objective.channel,
+        description="`channel`: the filter's mean activation. `neuron`: the unit at the centre of its "
+        "feature map. `negative`: minimise the filter's mean activation. `layer`: DeepDream, the mean "
+        "squared activation of the whole layer (omit `filters`). `logit`: a class's pre-softmax value "
+        "on a Dense layer.",
+    )
+    diversity: int = Field(1, strict=True, ge=1, le=MAX_DIVERSITY,
+                           description="Distinct images per filter, pushed apart by a penalty on the "
+                           "similarity of their feature statistics (Gram matrices).")
     steps: int = Field(DEFAULT_STEPS, strict=True, ge=MIN_STEPS, le=MAX_STEPS, description="Optimisation steps.")
     image_size: int = Field(
         DEFAULT_IMAGE_SIZE, strict=True, ge=MIN_IMAGE_SIZE, le=MAX_IMAGE_SIZE, description="Width and height in pixels."
@@ -77,6 +98,8 @@ class Params(BaseModel):
     def filled(self) -> FilledParams:
         return FilledParams(
             method=self.method,
+            objective=self.objective,
+            diversity=self.diversity,
             steps=self.steps,
             image_size=self.image_size,
             learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.method],
@@ -91,6 +114,8 @@ class FilledParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     method: Method
+    objective: Objective
+    diversity: int
     steps: int
     image_size: int
     learning_rate: float
@@ -115,14 +140,17 @@ class VisualizationRequest(BaseModel):
 
     model: str = Field(min_length=1, max_length=128, strict=True, description="A model id from `GET /v1/models`.")
     layer: str = Field(min_length=1, max_length=256, strict=True, description="A layer name of that model.")
-    filters: list[StrictInt] = Field(
-        min_length=1, max_length=MAX_FILTERS, description=f"1 to {MAX_FILTERS} distinct channel indices."
+    filters: list[StrictInt] | None = Field(
+        None, max_length=MAX_FILTERS,
+        description=f"1 to {MAX_FILTERS} distinct channel (or class) indices; omitted for objective `layer`.",
     )
     params: Params = Field(default_factory=Params)
 
     @field_validator("filters")
     @classmethod
-    def filters_are_distinct_and_non_negative(cls, filters: list[int]) -> list[int]:
+    def filters_are_distinct_and_non_negative(cls, filters: list[int] | None) -> list[int] | None:
+        if filters is None:
+            return None
         if any(f < 0 for f in filters):
             raise ValueError("filter indices must be non-negative")
         if len(set(filters)) != len(filters):
@@ -146,7 +174,8 @@ class RenderSpec(BaseModel):
 class ImageTarget(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    filter: int
+    filter: int | None = Field(description="Unit index; null for objective `layer`.")
+    index: int = Field(0, description="Which of the `diversity` images of this filter.")
     key: str
 
 
@@ -159,9 +188,13 @@ class Progress(BaseModel):
 
 
 class ImageEntry(BaseModel):
-    filter: int
+    filter: int | None
+    index: int
     url: str
-    activation: float = Field(description="Mean activation of the filter on the final 8-bit image.")
+    activation: float = Field(description="The objective's quantity on the final 8-bit image: the filter's mean "
+                              "activation (`channel`, `negative`), its centre unit (`neuron`), the layer's mean "
+                              "squared activation (`layer`) or the logit (`logit`).")
+    curve: list[float] = Field(description="The objective's quantity over the steps, sampled evenly.")
 
 
 class Visualization(BaseModel):
@@ -169,7 +202,7 @@ class Visualization(BaseModel):
     status: Literal["queued", "running", "finished", "failed"]
     model: str
     layer: str
-    filters: list[int]
+    filters: list[int | None]
     params: FilledParams
     progress: Progress
     created_at: datetime
@@ -177,4 +210,5 @@ class Visualization(BaseModel):
     finished_at: datetime | None = None
     images: list[ImageEntry] = Field(default_factory=list)
     grid_url: str | None = None
+    progress_url: str | None = Field(None, description="Animation of the optimisation (WebP), once finished.")
     error: dict | None = Field(None, description="A problem object, when the visualisation failed.")

@@ -16,7 +16,7 @@ def encode_png(pixels: np.ndarray, spec: dict) -> bytes:
     """PNG bytes of an (H, W, 3) uint8 image; `spec` goes into an iTXt chunk as JSON, plus a
     readable title. The encoding is deterministic: same pixels and spec, same bytes."""
     info = PngInfo()
-    info.add_text("Title", f"{spec.get('model')} {spec.get('layer')} filter {spec.get('filter')}")
+    info.add_text("Title", f"{spec.get('model')} {spec.get('layer')} filter {spec.get('filter')} #{spec.get('index', 0)}")
     info.add_text("Software", f"Filterscope engine {spec.get('engine')}")
     info.add_itxt(SPEC_CHUNK, json.dumps(spec, sort_keys=True))
     out = io.BytesIO()
@@ -26,3 +26,11 @@ def encode_png(pixels: np.ndarray, spec: dict) -> bytes:
 
 def read_spec(png: bytes) -> dict:
     return json.loads(Image.open(io.BytesIO(png)).text[SPEC_CHUNK])
+
+
+def encode_filmstrip(frames: np.ndarray) -> bytes:
+    """(frames, h, w, 3) uint8 as one PNG, frames stacked top to bottom."""
+    count, height, width, _ = frames.shape
+    out = io.BytesIO()
+    Image.fromarray(frames.reshape(count * height, width, 3), "RGB").save(out, format="PNG")
+    return out.getvalue()

@@ -1,49 +1,74 @@
-"""The batched gradient-ascent loop for the `fourier` and `pixel` methods.
+"""The batched gradient-ascent loop for the `fourier`, `pixel` and `maco` methods.
 
-One `GradientAscent` is compiled per (layer, method, image size, batch size, transforms) and kept
-on its `LayerTarget`, so later jobs of the same shape reuse the traced step instead of tracing it
-again. Only the image variables get gradients; the model's weights are frozen.
+One `GradientAscent` is compiled per (layer, method, objective, diversity, image size, batch size)
+and kept on its `LayerTarget`, so later jobs of the same shape reuse the traced step instead of
+tracing it again. Only the image variables get gradients; the model's weights are frozen.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Method
-from worker.engine.objectives import warmed_channel_mean
-from worker.engine.parameterisations import FourierImage, PixelImage
+from service.visualizations.schemas import FilledParams, Method, Objective
+from worker.engine.objectives import gram_similarity, score
+from worker.engine.parameterisations import FourierImage, MacoImage, PixelImage
+from worker.engine.snapshots import Snapshots
 from worker.engine.target import LayerTarget
-from worker.engine.transforms import identity_affines, random_affines, resample
+from worker.engine.transforms import RANDOM_CROPS, STANDARD, identity_affines, random_affines, resample
 
 WARMUP_FRACTION = 0.1  # share of the steps spent on the pre-activation objective
+# Weight of the diversity penalty against the objective: each image loses this share of its own
+# objective's size for every unit of mean Gram similarity to its siblings.
+DIVERSITY_WEIGHT = 0.5
 
 StepCallback = Callable[[int], None]
+PARAMETERISATIONS = {Method.fourier: FourierImage, Method.pixel: PixelImage, Method.maco: MacoImage}
+
+
+@dataclass
+class BatchResult:
+    start: np.ndarray  # (batch, size, size, 3) RGB in [0, 1]
+    final: np.ndarray
+    curves: np.ndarray  # (batch, steps): the objective's quantity at every step
+    snapshots: Snapshots
+
+
+def batch_layout(units: list[int | None], diversity: int) -> tuple[list[int], list[int]]:
+    """Unit and diversity index of every image: the `diversity` images of a unit sit together."""
+    per_image = [0 if unit is None else unit for unit in units for _ in range(diversity)]
+    indices = [index for _ in units for index in range(diversity)]
+    return per_image, indices
 
 
 class GradientAscent:
-    def __init__(self, target: LayerTarget, method: Method, size: int, batch: int):
+    def __init__(self, target: LayerTarget, params: FilledParams, batch: int):
         self.target = target
-        self.image = FourierImage(batch, size) if method is Method.fourier else PixelImage(batch, size)
-        self.clip_to_range = method is Method.pixel
-        self.filters = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="filters")
+        self.objective = params.objective
+        self.diversity = params.diversity
+        self.image = PARAMETERISATIONS[params.method](batch, params.image_size)
+        self.robustness = RANDOM_CROPS if params.method is Method.maco else STANDARD
+        self.clip_to_range = params.method is Method.pixel
+        self.units = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="units")
         self.optimizer = keras.optimizers.Adam(learning_rate=0.01)
         self.optimizer.build(self.image.variables)
         self._step = tf.function(self._ascend, jit_compile=False)
 
     @classmethod
-    def for_target(cls, target: LayerTarget, method: Method, size: int, batch: int) -> GradientAscent:
-        key = (method, size, batch)
+    def for_target(cls, target: LayerTarget, params: FilledParams, batch: int) -> GradientAscent:
+        key = (params.method, params.objective, params.diversity, params.image_size, batch)
         if key not in target.cache:
-            target.cache[key] = cls(target, method, size, batch)
+            target.cache[key] = cls(target, params, batch)
         return target.cache[key]
 
-    def reset(self, filters: list[int], params: FilledParams) -> None:
-        self.image.reset(params.seed)
-        self.filters.assign(np.asarray(filters, np.int32))
+    def reset(self, units: list[int | None], params: FilledParams) -> None:
+        per_image, indices = batch_layout(units, params.diversity)
+        self.image.reset(params.seed, indices)
+        self.units.assign(np.asarray(per_image, np.int32))
         for variable in self.optimizer.variables:
             variable.assign(tf.zeros_like(variable))
         self.optimizer.learning_rate = params.learning_rate
@@ -51,26 +76,38 @@ class GradientAscent:
     def images(self) -> np.ndarray:
         return self.image().numpy()
 
-    def run(self, filters: list[int], params: FilledParams, on_step: StepCallback) -> np.ndarray:
-        """Optimise one batch from its seed and return its RGB images in [0, 1]."""
-        self.reset(filters, params)
-        size = params.image_size
-        affines = random_affines(params.seed, params.steps, size) if params.transforms else identity_affines(params.steps)
-        warmup_steps = int(params.steps * WARMUP_FRACTION)
-        for step in range(params.steps):
+    def run(self, units: list[int | None], params: FilledParams, on_step: StepCallback) -> BatchResult:
+        """Optimise one batch from its seed."""
+        self.reset(units, params)
+        start = self.images()
+        size, steps = params.image_size, params.steps
+        affines = random_affines(params.seed, steps, size, self.robustness) if params.transforms else identity_affines(steps)
+        warmup_steps = int(steps * WARMUP_FRACTION)
+        snapshots = Snapshots(steps, size)
+        snapshots.take(0, start)
+        scores = []
+        for step in range(steps):
             warm = tf.constant(1.0 if step < warmup_steps else 0.0)
-            self._step(tf.constant(affines[step]), warm)
+            scores.append(self._step(tf.constant(affines[step]), warm))
+            if snapshots.due(step + 1):
+                snapshots.take(step + 1, self.image())
             on_step(step + 1)
-        return self.images()
+        sign = -1.0 if params.objective is Objective.negative else 1.0
+        curves = sign * tf.stack(scores, axis=1).numpy()
+        return BatchResult(start, self.images(), curves, snapshots)
 
     def _ascend(self, affine: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
         variables = self.image.variables
         with tf.GradientTape() as tape:
             rgb = resample(self.image(), affine)
             pre, post = self.target.activations(rgb)
-            objective = warmed_channel_mean(pre, post, self.filters, warmup)
+            objective = score(self.objective, pre, post, self.units, warmup)
+            loss = -objective
+            if self.diversity > 1:
+                similarity = gram_similarity(post, self.diversity)
+                loss += DIVERSITY_WEIGHT * tf.stop_gradient(tf.abs(objective) + 1e-3) * similarity
             # A sum, not a mean: each image's gradient stays the same whatever the batch size.
-            loss = -tf.reduce_sum(objective)
+            loss = tf.reduce_sum(loss)
         gradients = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(gradients, variables))
         if self.clip_to_range:

@@ -1,7 +1,7 @@
 """Parameterisations: the variables an optimisation changes, and how they become RGB images.
 
-Each turns its variables into a batch of RGB images with values in [0, 1]. Every image of a batch
-starts from the same values for a given seed, so an image does not depend on its batch companions.
+Each turns its variables into a batch of RGB images with values in [0, 1]. An image's starting
+values depend only on the seed and its diversity index, never on its batch companions.
 """
 
 from __future__ import annotations
@@ -20,10 +20,14 @@ NOISE_SPREAD = 0.1  # starting pixels are uniform in 0.5 ± this
 FOURIER_INIT_STD = 0.01
 
 
-def starting_noise(seed: int, size: int) -> np.ndarray:
-    """The RGB noise image every method starts from, (size, size, 3) in [0, 1]."""
-    rng = np.random.default_rng([seed, size])
+def starting_noise(seed: int, size: int, index: int = 0) -> np.ndarray:
+    """The RGB noise image pixel methods start from, (size, size, 3) in [0, 1]."""
+    rng = np.random.default_rng([seed, size, index])
     return rng.uniform(0.5 - NOISE_SPREAD, 0.5 + NOISE_SPREAD, size=(size, size, 3)).astype(np.float32)
+
+
+def stack(make, indices: list[int]) -> np.ndarray:
+    return np.stack([make(index) for index in indices]).astype(np.float32)
 
 
 class PixelImage:
@@ -36,9 +40,8 @@ class PixelImage:
     def variables(self) -> list[tf.Variable]:
         return [self.variable]
 
-    def reset(self, seed: int) -> None:
-        start = starting_noise(seed, self.variable.shape[1])
-        self.variable.assign(np.broadcast_to(start, self.variable.shape))
+    def reset(self, seed: int, indices: list[int]) -> None:
+        self.variable.assign(stack(lambda index: starting_noise(seed, self.variable.shape[1], index), indices))
 
     def __call__(self) -> tf.Tensor:
         return self.variable
@@ -74,15 +77,59 @@ class FourierImage:
     def variables(self) -> list[tf.Variable]:
         return [self.real, self.imag]
 
-    def reset(self, seed: int) -> None:
+    def reset(self, seed: int, indices: list[int]) -> None:
         """Start from a small random spectrum: a faint coloured noise around mid-grey."""
-        rng = np.random.default_rng([seed, self.size, 0xF0])
-        shape = self.real.shape
-        self.real.assign(np.broadcast_to(rng.normal(0, FOURIER_INIT_STD, shape[1:]), shape).astype(np.float32))
-        self.imag.assign(np.broadcast_to(rng.normal(0, FOURIER_INIT_STD, shape[1:]), shape).astype(np.float32))
+        shape = self.real.shape[1:]
+
+        def spectrum(index: int) -> np.ndarray:
+            return np.random.default_rng([seed, self.size, index, 0xF0]).normal(0, FOURIER_INIT_STD, (2, *shape))
+
+        both = stack(spectrum, indices)
+        self.real.assign(both[:, 0])
+        self.imag.assign(both[:, 1])
 
     def __call__(self) -> tf.Tensor:
         spectrum = tf.complex(self.real * self.scale, self.imag * self.scale)
         planes = tf.signal.irfft2d(spectrum, fft_length=[self.size, self.size]) / 4.0  # (B, 3, S, S)
         decorrelated = tf.transpose(planes, [0, 2, 3, 1])
+        return tf.sigmoid(tf.tensordot(decorrelated, self.colour, axes=1))
+
+
+# Amplitude spectra of natural photographs fall off as 1/f^alpha with alpha close to 1 (Field 1987;
+# van der Schaaf & van Hateren 1996). `maco` fixes its magnitudes to this power law.
+NATURAL_AMPLITUDE_EXPONENT = 1.0
+
+
+class MacoImage:
+    """Magnitude-constrained image: only the Fourier phase is free.
+
+    The magnitude spectrum is fixed to a natural-image power law, so every image the optimiser
+    can reach has natural second-order statistics; only where the structure goes (the phase) is
+    learned. Planes are standardised, colour-decorrelated and squashed by a sigmoid as in `fourier`.
+    """
+
+    def __init__(self, batch: int, size: int):
+        self.size = size
+        self.phase = tf.Variable(tf.zeros((batch, 3, size, size // 2 + 1)), name="phase")
+        fy = np.fft.fftfreq(size)[:, None]
+        fx = np.fft.rfftfreq(size)[None, :]
+        frequency = np.maximum(np.sqrt(fx * fx + fy * fy), 1.0 / size)
+        self.magnitude = tf.constant((frequency ** -NATURAL_AMPLITUDE_EXPONENT).astype(np.float32))
+        self.colour = tf.constant(COLOUR_CORRELATION.T)
+
+    @property
+    def variables(self) -> list[tf.Variable]:
+        return [self.phase]
+
+    def reset(self, seed: int, indices: list[int]) -> None:
+        shape = self.phase.shape[1:]
+        self.phase.assign(stack(lambda i: np.random.default_rng([seed, self.size, i, 0x3A]).uniform(-np.pi, np.pi, shape),
+                                indices))
+
+    def __call__(self) -> tf.Tensor:
+        spectrum = tf.complex(self.magnitude * tf.cos(self.phase), self.magnitude * tf.sin(self.phase))
+        planes = tf.signal.irfft2d(spectrum, fft_length=[self.size, self.size])  # (B, 3, S, S)
+        mean, variance = tf.nn.moments(planes, axes=[2, 3], keepdims=True)
+        standard = (planes - mean) / tf.sqrt(variance + 1e-8)
+        decorrelated = tf.transpose(standard, [0, 2, 3, 1])
         return tf.sigmoid(tf.tensordot(decorrelated, self.colour, axes=1))

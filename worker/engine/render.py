@@ -1,5 +1,5 @@
-"""Render a set of filters of one layer: split into batches that fit memory, optimise each batch,
-and measure the activation every final 8-bit image reaches."""
+"""Render a set of units of one layer: split into batches that fit memory, optimise each batch,
+and measure what every final 8-bit image reaches."""
 
 from __future__ import annotations
 
@@ -9,90 +9,103 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Method
-from worker.engine.objectives import channel_mean
-from worker.engine.optimize import GradientAscent
+from service.visualizations.schemas import FilledParams, Method, Objective
+from worker.engine.objectives import quantity
+from worker.engine.optimize import BatchResult, GradientAscent, batch_layout
 from worker.engine.seed import run_seed_method
 from worker.engine.target import LayerTarget
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
 
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+CURVE_POINTS = 32
 
 
 @dataclass
 class Rendering:
-    filter: int
+    filter: int | None
+    index: int  # which of the `diversity` images of this filter
     pixels: np.ndarray  # (size, size, 3) uint8 RGB
-    activation: float  # mean activation of the filter on `pixels`
+    activation: float  # the objective's quantity on `pixels`
     start_activation: float  # the same on the 8-bit image the optimisation started from
+    curve: list[float]  # the objective's quantity over the steps, CURVE_POINTS samples
+    frames: np.ndarray  # (snapshots, thumb, thumb, 3) uint8: the image while it was optimised
 
 
 def to_8bit(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
-def measure(target: LayerTarget, pixels: np.ndarray, filters: list[int]) -> np.ndarray:
-    """Mean post-activation of each image's filter, measured on 8-bit images."""
-    rgb = tf.constant(pixels.astype(np.float32) / 255.0)
-    _, post = target.activations(rgb)
-    return channel_mean(post, tf.constant(filters, tf.int32)).numpy()
+def measure(target: LayerTarget, pixels: np.ndarray, units: list[int], objective: Objective = Objective.channel) -> np.ndarray:
+    """The objective's quantity for each image, measured on 8-bit images (logits before softmax)."""
+    pre, post = target.activations(tf.constant(pixels.astype(np.float32) / 255.0))
+    return quantity(objective, pre if objective is Objective.logit else post, tf.constant(units, tf.int32)).numpy()
 
 
-def batch_size(target: LayerTarget, size: int, count: int, memory_budget: int) -> int:
+def images_per_batch(target: LayerTarget, size: int, count: int, memory_budget: int) -> int:
     fits = int(memory_budget // max(1.0, target.bytes_per_pixel * size * size))
     return max(1, min(count, fits))
 
 
+def sample_curve(curve: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
+    positions = np.unique(np.linspace(0, len(curve) - 1, min(points, len(curve))).round().astype(int))
+    return [round(float(curve[p]), 4) for p in positions]
+
+
 def render(
     target: LayerTarget,
-    filters: list[int],
+    units: list[int | None],
     params: FilledParams,
     on_progress: ProgressCallback | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     max_batch: int | None = None,
 ) -> list[Rendering]:
-    """All filters in as few batches as memory allows; a batch that runs out of memory is halved."""
-    batch = batch_size(target, params.image_size, len(filters), memory_budget)
+    """Every unit's `diversity` images, in as few batches as memory allows. The images of one
+    unit always share a batch (their diversity penalty couples them); a batch that runs out of
+    memory is halved."""
+    group = params.diversity
+    images = images_per_batch(target, params.image_size, len(units) * group, memory_budget)
     if max_batch:
-        batch = min(batch, max_batch)
+        images = min(images, max_batch)
+    per_batch = max(1, images // group)  # units per batch
     renderings: list[Rendering] = []
     done_steps = 0
-    while len(renderings) < len(filters):
-        pending = filters[len(renderings):]
-        chunk = pending[:batch]
-        total = done_steps + params.steps * -(-len(pending) // batch)
+    while len(renderings) < len(units) * group:
+        pending = units[len(renderings) // group:]
+        chunk = pending[:per_batch]
+        total = done_steps + params.steps * -(-len(pending) // per_batch)
 
         def report(step: int) -> None:
             if on_progress:
                 on_progress(done_steps + step, total)
 
         try:
-            start, result = optimise(target, chunk, params, report)
+            result = optimise(target, chunk, params, report)
         except tf.errors.ResourceExhaustedError:
-            if batch == 1:
+            if per_batch == 1:
                 raise
-            batch //= 2
+            per_batch //= 2
             continue
         done_steps += params.steps
-        renderings.extend(finish(target, chunk, start, result))
+        renderings.extend(finish(target, chunk, params, result))
     return renderings
 
 
-def optimise(target: LayerTarget, filters: list[int], params: FilledParams, on_step) -> tuple[np.ndarray, np.ndarray]:
-    """One batch: (starting images, final images), RGB in [0, 1]."""
+def optimise(target: LayerTarget, units: list[int | None], params: FilledParams, on_step) -> BatchResult:
     if params.method is Method.seed:
-        return run_seed_method(target, filters, params, on_step)
-    ascent = GradientAscent.for_target(target, params.method, params.image_size, len(filters))
-    ascent.reset(filters, params)
-    start = ascent.images()
-    return start, ascent.run(filters, params, on_step)
+        return run_seed_method(target, units, params, on_step)
+    ascent = GradientAscent.for_target(target, params, len(units) * params.diversity)
+    return ascent.run(units, params, on_step)
 
 
-def finish(target: LayerTarget, filters: list[int], start: np.ndarray, result: np.ndarray) -> list[Rendering]:
-    start_pixels, pixels = to_8bit(start), to_8bit(result)
-    start_activation = measure(target, start_pixels, filters)
-    activation = measure(target, pixels, filters)
+def finish(target: LayerTarget, units: list[int | None], params: FilledParams, result: BatchResult) -> list[Rendering]:
+    per_image, indices = batch_layout(units, params.diversity)
+    start_pixels, pixels = to_8bit(result.start), to_8bit(result.final)
+    start_activation = measure(target, start_pixels, per_image, params.objective)
+    activation = measure(target, pixels, per_image, params.objective)
+    unit_of = [unit for unit in units for _ in range(params.diversity)]
     return [
-        Rendering(f, pixels[i], float(activation[i]), float(start_activation[i])) for i, f in enumerate(filters)
+        Rendering(unit_of[i], indices[i], pixels[i], float(activation[i]), float(start_activation[i]),
+                  sample_curve(result.curves[i]), result.snapshots.of_image(i))
+        for i in range(len(per_image))
     ]

@@ -14,28 +14,34 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams
-from worker.engine.objectives import channel_mean
-from worker.engine.optimize import StepCallback
+from service.visualizations.schemas import FilledParams, Objective
+from worker.engine.objectives import quantity
+from worker.engine.optimize import BatchResult, StepCallback
 from worker.engine.parameterisations import starting_noise
+from worker.engine.snapshots import Snapshots
 from worker.engine.target import LayerTarget
 
 
 class FilterActivationRegulariser(keras.regularizers.Regularizer):
-    """Penalty = minus each image's mean activation of its own filter.
+    """Penalty = minus each image's objective on its own filter (its mean activation by default).
 
-    The filters sit in a variable so that a compiled dream model can be reused for other filters.
+    The filters sit in a variable so that a compiled dream model can be reused for other filters;
+    each step's per-image objective is kept in another, for the curves.
     """
 
-    def __init__(self, batch: int):
+    def __init__(self, batch: int, objective: Objective):
+        self.objective = objective
         self.filters = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="dream_filters")
+        self.last = tf.Variable(tf.zeros((batch,)), trainable=False, name="dream_objective")
 
     def __call__(self, activations):
-        objective = channel_mean(activations, self.filters)
+        value = quantity(self.objective, activations, self.filters)
+        self.last.assign(value)
+        sign = -1.0 if self.objective is Objective.negative else 1.0
         # Keras divides activity penalties by the batch size; undo it so that every image gets
         # the gradient of its own objective, however many images share the batch.
         batch = tf.cast(tf.shape(activations)[0], activations.dtype)
-        return -tf.reduce_sum(objective) * batch
+        return -sign * tf.reduce_sum(value) * batch
 
 
 class DreamImages(keras.layers.Layer):
@@ -50,11 +56,19 @@ class DreamImages(keras.layers.Layer):
 
 
 class _StepReporter(keras.callbacks.Callback):
-    def __init__(self):
+    """Reports progress and records each step's objective and the snapshots."""
+
+    def __init__(self, dream: DreamModel):
         super().__init__()
+        self.dream = dream
         self.on_step: StepCallback = lambda step: None
+        self.curves: list[np.ndarray] = []
+        self.snapshots: Snapshots | None = None
 
     def on_train_batch_end(self, batch, logs=None):
+        self.curves.append(self.dream.regulariser.last.numpy())
+        if self.snapshots.due(batch + 1):
+            self.snapshots.take(batch + 1, self.dream.rgb())
         self.on_step(batch + 1)
 
 
@@ -66,14 +80,14 @@ class DreamModel:
     again, and the shared CNN gains no new graph nodes per job.
     """
 
-    def __init__(self, target: LayerTarget, batch: int, size: int):
+    def __init__(self, target: LayerTarget, batch: int, size: int, objective: Objective):
         self.target = target
         self.shape = (batch, size, size, 3)
         unit = keras.Input(shape=(1,), name="constant_unit")
         self.dense = keras.layers.Dense(batch * size * size * 3, use_bias=False, name="dream")
         images = DreamImages(size, name="dream_images")(self.dense(unit))
         _, activations = target.model(images)
-        self.regulariser = FilterActivationRegulariser(batch)
+        self.regulariser = FilterActivationRegulariser(batch, objective)
         # The penalty sits on the chosen layer's output; an identity layer carries it so that the
         # frozen model, shared with other jobs, is never modified.
         scored = keras.layers.Activation("linear", activity_regularizer=self.regulariser, name="filter_objective")(
@@ -82,30 +96,38 @@ class DreamModel:
         self.model = keras.Model(unit, scored, name="dream")
         self.optimizer = keras.optimizers.SGD(learning_rate=1.0)
         self.model.compile(optimizer=self.optimizer, loss=None, jit_compile=False)
-        self.reporter = _StepReporter()
+        self.reporter = _StepReporter(self)
 
     @classmethod
-    def for_target(cls, target: LayerTarget, batch: int, size: int) -> DreamModel:
-        key = ("seed", size, batch)
+    def for_target(cls, target: LayerTarget, params: FilledParams, batch: int) -> DreamModel:
+        key = ("seed", params.objective, params.image_size, batch)
         if key not in target.cache:
-            target.cache[key] = cls(target, batch, size)
+            target.cache[key] = cls(target, batch, params.image_size, params.objective)
         return target.cache[key]
 
-    def train(self, start: np.ndarray, filters: list[int], params: FilledParams, on_step: StepCallback) -> np.ndarray:
+    def rgb(self) -> np.ndarray:
+        pixels = self.dense.kernel.numpy().reshape(self.shape)
+        return np.clip(self.target.preprocessing.to_rgb(pixels), 0.0, 1.0)
+
+    def train(self, start: np.ndarray, filters: list[int], params: FilledParams, on_step: StepCallback) -> BatchResult:
         self.dense.kernel.assign(start.reshape(1, -1))
         self.regulariser.filters.assign(np.asarray(filters, np.int32))
         self.optimizer.learning_rate = params.learning_rate
         self.reporter.on_step = on_step
+        self.reporter.curves = []
+        self.reporter.snapshots = Snapshots(params.steps, params.image_size)
+        first = self.rgb()
+        self.reporter.snapshots.take(0, first)
         # One epoch of `steps` batches of the single constant unit: one SGD step per batch.
         constant_unit = np.ones((params.steps, 1), np.float32)
         self.model.fit(constant_unit, batch_size=1, epochs=1, verbose=0, shuffle=False, callbacks=[self.reporter])
-        return self.dense.kernel.numpy().reshape(self.shape)
+        return BatchResult(first, self.rgb(), np.stack(self.reporter.curves, axis=1), self.reporter.snapshots)
 
 
-def run_seed_method(target: LayerTarget, filters: list[int], params: FilledParams, on_step: StepCallback) -> tuple[np.ndarray, np.ndarray]:
-    """Train the dream model; return (start, result) RGB images in [0, 1]."""
+def run_seed_method(target: LayerTarget, units: list[int | None], params: FilledParams, on_step: StepCallback) -> BatchResult:
+    """Train the dream model from the seed's noise."""
     size = params.image_size
-    noise = np.broadcast_to(starting_noise(params.seed, size), (len(filters), size, size, 3))
+    noise = np.broadcast_to(starting_noise(params.seed, size), (len(units), size, size, 3))
     start = target.preprocessing.to_input(tf.constant(noise)).numpy()
-    pixels = DreamModel.for_target(target, len(filters), size).train(start, filters, params, on_step)
-    return noise, np.clip(target.preprocessing.to_rgb(pixels), 0.0, 1.0)
+    filters = [0 if unit is None else unit for unit in units]
+    return DreamModel.for_target(target, params, len(units)).train(start, filters, params, on_step)

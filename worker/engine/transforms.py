@@ -8,26 +8,38 @@ affine resampling with reflected borders, so a step costs one gather, not four.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
-SCALE_RANGE = (0.9, 1.1)
-MAX_ROTATION_DEGREES = 10.0
-JITTER_FRACTION = 1 / 16  # of the image size: 8 pixels at 128
+
+@dataclass(frozen=True)
+class Robustness:
+    """How far each step's view of the image may move. A scale above 1 zooms in: a random crop."""
+
+    scale: tuple[float, float] = (0.9, 1.1)
+    max_rotation_degrees: float = 10.0
+    jitter_fraction: float = 1 / 16  # of the image size: 8 pixels at 128
 
 
-def random_affines(seed: int, steps: int, size: int) -> np.ndarray:
+STANDARD = Robustness()
+# `maco` looks at random crops of 70-100 % of the image every step.
+RANDOM_CROPS = Robustness(scale=(1.0, 1 / 0.7), max_rotation_degrees=5.0, jitter_fraction=1 / 16)
+
+
+def random_affines(seed: int, steps: int, size: int, robustness: Robustness = STANDARD) -> np.ndarray:
     """One transform per step as the 8 projective coefficients that map output to input pixels.
 
     They depend only on the seed and the step, not on the batch, so an image comes out the same
     whichever filters share its batch.
     """
     rng = np.random.default_rng([seed, size, 0x7A])
-    jitter = max(1.0, size * JITTER_FRACTION)
+    jitter = max(1.0, size * robustness.jitter_fraction)
     shift = rng.uniform(-jitter, jitter, size=(steps, 2))
-    scale = rng.uniform(*SCALE_RANGE, size=steps)
-    angle = np.radians(rng.uniform(-MAX_ROTATION_DEGREES, MAX_ROTATION_DEGREES, size=steps))
+    scale = rng.uniform(*robustness.scale, size=steps)
+    limit = robustness.max_rotation_degrees
+    angle = np.radians(rng.uniform(-limit, limit, size=steps))
     centre = (size - 1) / 2.0
     out = np.zeros((steps, 8), dtype=np.float32)
     for i in range(steps):
