@@ -42,7 +42,7 @@ class Objective(str, Enum):
 # Chosen per method because the three optimise very different parameters: Fourier coefficients
 # with Adam, pixels in [0, 1] with Adam, and the Dense weights (pixels in the model's own input
 # units, 0..255 minus the mean) with plain SGD as in the original method.
-DEFAULT_LEARNING_RATE = {Method.fourier: 0.05, Method.pixel: 0.01, Method.seed: 500.0, Method.maco: 0.5}
+DEFAULT_LEARNING_RATE = {Method.fourier: 0.05, Method.pixel: 0.01, Method.seed: 500.0, Method.maco: 0.2}
 DEFAULT_TRANSFORMS = {Method.fourier: True, Method.pixel: False, Method.seed: False, Method.maco: True}
 DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
@@ -79,7 +79,7 @@ class Params(BaseModel):
         None, strict=True,
         gt=0,
         le=MAX_LEARNING_RATE,
-        description="Step size; default per method: fourier 0.05, pixel 0.01, seed 500.",
+        description="Step size; default per method: fourier 0.05, pixel 0.01, seed 500, maco 0.2.",
     )
     seed: int = Field(DEFAULT_SEED, strict=True, ge=0, le=MAX_SEED, description="Same request and seed give the same image.")
     transforms: bool | None = Field(

@@ -46,6 +46,13 @@ BAD_INPUTS = [
     ("unknown top-level field", changed(colour="red"), None, 422, "colour", "unknown field"),
     ("missing layer", without("layer"), None, 422, "layer", "missing"),
     ("body not an object", [1, 2], None, 422, "body", "dictionary"),
+    ("unknown objective", changed(params__objective="max"), None, 422, "params.objective", "channel"),
+    ("diversity too high", changed(params__diversity=9), None, 422, "params.diversity", "8"),
+    ("logit on a feature map", changed(params__objective="logit"), None, 422, "params.objective", "Dense"),
+    ("filters with the layer objective", changed(params__objective="layer"), None, 422, "filters", "omit"),
+    ("no filters for a unit objective", without("filters"), None, 422, "filters", "at least 1"),
+    ("seed method with diversity", changed(params__method="seed", params__diversity=2), None, 422, "params.method",
+     "diversity"),
     ("malformed JSON", b'{"model": "vgg16-hed",', None, 400, "body", "JSON"),
     ("wrong content type", b"model=vgg16-hed", "application/x-www-form-urlencoded", 415, "content-type", "json"),
 ]

@@ -9,6 +9,11 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from service.models.catalog import LayerInfo, ModelInfo, publish
+import io
+
+import numpy as np
+from PIL import Image
+
 from tests.helpers import JOBS_CREATED, decode_png, request, wait_finished
 
 
@@ -149,3 +154,34 @@ def test_the_grid_of_an_unfinished_visualisation_is_a_409_problem(api):
     assert grid.status_code == 409
     assert grid.headers["content-type"] == "application/problem+json"
     wait_finished(api, created["id"])
+
+
+def test_diversity_gives_each_filter_several_images_with_curves(api):
+    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[2, 3], seed=110, diversity=2)).json()["id"])
+    assert [(i["filter"], i["index"]) for i in done["images"]] == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    assert len({i["url"] for i in done["images"]}) == 4
+    first, second = (decode_png(api.get(i["url"]).content).astype(int) for i in done["images"][:2])
+    assert abs(first - second).mean() > 5
+    for image in done["images"]:
+        assert len(image["curve"]) == 12 and image["curve"][-1] > image["curve"][0]
+
+
+def test_the_layer_objective_needs_no_filters(api):
+    body = request(seed=111, objective="layer")
+    del body["filters"]
+    done = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    assert done["status"] == "finished" and done["filters"] == [None]
+    assert [(i["filter"], i["index"]) for i in done["images"]] == [(None, 0)]
+
+
+def test_the_progress_animation_has_every_snapshot_and_every_image(api):
+    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[0, 1, 2], seed=112, steps=20)).json()["id"])
+    animation = api.get(done["progress_url"])
+    assert animation.status_code == 200 and animation.headers["content-type"] == "image/webp"
+    webp = Image.open(io.BytesIO(animation.content))
+    assert webp.n_frames == 17 == int(animation.headers["x-frame-count"])  # the start and 16 snapshots
+    grid = Image.open(io.BytesIO(api.get(done["grid_url"]).content))
+    assert webp.size == grid.size  # the same 2 x 2 layout, so every image is in every frame
+    webp.seek(webp.n_frames - 1)
+    last = np.asarray(webp.convert("RGB")).astype(int)
+    assert abs(last - np.asarray(grid.convert("RGB")).astype(int)).mean() < 2

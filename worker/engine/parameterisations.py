@@ -98,6 +98,7 @@ class FourierImage:
 # Amplitude spectra of natural photographs fall off as 1/f^alpha with alpha close to 1 (Field 1987;
 # van der Schaaf & van Hateren 1996). `maco` fixes its magnitudes to this power law.
 NATURAL_AMPLITUDE_EXPONENT = 1.0
+MACO_CONTRAST = 2.0  # standard deviations of a plane before the sigmoid: a full, unclipped range
 
 
 class MacoImage:
@@ -130,6 +131,6 @@ class MacoImage:
         spectrum = tf.complex(self.magnitude * tf.cos(self.phase), self.magnitude * tf.sin(self.phase))
         planes = tf.signal.irfft2d(spectrum, fft_length=[self.size, self.size])  # (B, 3, S, S)
         mean, variance = tf.nn.moments(planes, axes=[2, 3], keepdims=True)
-        standard = (planes - mean) / tf.sqrt(variance + 1e-8)
+        standard = MACO_CONTRAST * (planes - mean) / tf.sqrt(variance + 1e-8)
         decorrelated = tf.transpose(standard, [0, 2, 3, 1])
         return tf.sigmoid(tf.tensordot(decorrelated, self.colour, axes=1))
