@@ -86,13 +86,13 @@ class DreamModel:
         unit = keras.Input(shape=(1,), name="constant_unit")
         self.dense = keras.layers.Dense(batch * size * size * 3, use_bias=False, name="dream")
         images = DreamImages(size, name="dream_images")(self.dense(unit))
-        _, activations = target.model(images)
+        pre = target.model(images)
         self.regulariser = FilterActivationRegulariser(batch, objective)
-        # The penalty sits on the chosen layer's output; an identity layer carries it so that the
-        # frozen model, shared with other jobs, is never modified.
-        scored = keras.layers.Activation("linear", activity_regularizer=self.regulariser, name="filter_objective")(
-            activations
-        )
+        # The frozen model ends before the chosen layer's activation function; that activation,
+        # applied here, carries the penalty, so it sits on the chosen layer's output while the
+        # model shared with other jobs is never modified.
+        scored = keras.layers.Activation(target.activation, activity_regularizer=self.regulariser,
+                                         name="filter_objective")(pre)
         self.model = keras.Model(unit, scored, name="dream")
         self.optimizer = keras.optimizers.SGD(learning_rate=1.0)
         self.model.compile(optimizer=self.optimizer, loss=None, jit_compile=False)

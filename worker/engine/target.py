@@ -44,10 +44,15 @@ def linear_twin(layer: keras.layers.Layer) -> keras.layers.Layer:
 
 @dataclass
 class LayerTarget:
-    """The model truncated at one layer; `model(x)` returns (pre-activation, activation)."""
+    """The model truncated at one layer, ending in that layer without its activation function.
+
+    `activations(rgb)` returns (pre-activation, activation); the activation is applied to the
+    pre-activation rather than computed by a second copy of the layer, so the target layer runs
+    once per step.
+    """
 
     layer_name: str
-    model: keras.Model
+    model: keras.Model  # preprocessed input -> pre-activation of the target layer
     activation: object
     channels: int
     preprocessing: Preprocessing
@@ -57,9 +62,12 @@ class LayerTarget:
     @classmethod
     def build(cls, model: keras.Model, layer_name: str, preprocessing: Preprocessing) -> LayerTarget:
         layer = model.get_layer(layer_name)
-        activation = getattr(layer, "activation", None) or keras.activations.linear
-        pre = linear_twin(layer)(layer.input) if hasattr(layer, "activation") else layer.output
-        truncated = keras.Model(model.inputs, [pre, layer.output], name=f"{model.name}_to_{layer_name}")
+        if hasattr(layer, "activation"):
+            activation = layer.activation or keras.activations.linear
+            pre = linear_twin(layer)(layer.input)
+        else:
+            activation, pre = keras.activations.linear, layer.output
+        truncated = keras.Model(model.inputs, pre, name=f"{model.name}_to_{layer_name}")
         truncated.trainable = False
         return cls(
             layer_name=layer_name,
@@ -71,8 +79,8 @@ class LayerTarget:
         )
 
     def activations(self, rgb: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        pre, post = self.model(self.preprocessing.to_input(rgb), training=False)
-        return pre, post
+        pre = self.model(self.preprocessing.to_input(rgb), training=False)
+        return pre, self.activation(pre)
 
 
 def activation_bytes_per_pixel(model: keras.Model, reference: int = 64) -> float:
