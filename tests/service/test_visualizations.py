@@ -29,8 +29,8 @@ def test_a_visualisation_is_queued_rendered_and_served_as_pngs(api):
     assert answer.headers["location"] == f"/v1/visualizations/{created['id']}"
     assert int(answer.headers["retry-after"]) > 0
     assert created["status"] in ("queued", "running")
-    assert created["params"] == {"method": "fourier", "objective": "channel", "diversity": 1, "steps": 12,
-                                 "image_size": 32, "learning_rate": 0.05, "seed": 101, "transforms": True}
+    assert created["params"] == {"method": "fourier", "objective": "channel", "diversity": 1, "precision": "float32", "steps": 12,
+                                 "image_size": 32, "learning_rate": 0.2, "seed": 101, "transforms": True}
 
     finished = wait_finished(api, created["id"])
     assert finished["status"] == "finished"

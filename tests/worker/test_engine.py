@@ -75,3 +75,12 @@ def test_preprocessing_round_trips_to_rgb():
     model_input = caffe.to_input(tf.constant(rgb)).numpy()
     np.testing.assert_allclose(model_input[..., 0], rgb[..., 2] * 255 - 103.939, atol=1e-3)  # blue first
     np.testing.assert_allclose(caffe.to_rgb(model_input), rgb, atol=1e-5)
+
+
+def test_bfloat16_keeps_the_quality_of_float32(vgg16):
+    target = vgg16.target(LAYER)
+    full = render(target, FILTERS, small("fourier"))
+    half = render(target, FILTERS, small("fourier", precision="bfloat16"))
+    for f32, b16 in zip(full, half):
+        assert b16.activation > 0.7 * f32.activation, (f32.filter, f32.activation, b16.activation)
+        assert b16.activation > 4 * b16.start_activation + 1.0

@@ -63,6 +63,7 @@ def render(
     """Every unit's `diversity` images, in as few batches as memory allows. The images of one
     unit always share a batch (their diversity penalty couples them); a batch that runs out of
     memory is halved."""
+    target = target.in_precision(params.precision)
     group = params.diversity
     images = images_per_batch(target, params.image_size, len(units) * group, memory_budget)
     if max_batch:

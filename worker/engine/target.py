@@ -80,7 +80,43 @@ class LayerTarget:
 
     def activations(self, rgb: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         pre = self.model(self.preprocessing.to_input(rgb), training=False)
+        pre = tf.cast(pre, tf.float32)  # objectives and gradients' sums stay in float32
         return pre, self.activation(pre)
+
+    def in_precision(self, precision: str) -> LayerTarget:
+        """This target computing in `precision` ("float32" or "bfloat16"), built once and kept.
+
+        bfloat16 halves memory traffic and, where the hardware has it (AVX512-BF16 CPUs, GPUs),
+        runs convolutions about twice as fast; objectives stay in float32.
+        """
+        if precision == "float32":
+            return self
+        if precision not in self.cache:
+            self.cache[precision] = LayerTarget(
+                layer_name=self.layer_name,
+                model=cast_model(self.model, precision),
+                activation=self.activation,
+                channels=self.channels,
+                preprocessing=self.preprocessing,
+                bytes_per_pixel=self.bytes_per_pixel / 2,
+            )
+        return self.cache[precision]
+
+
+def cast_model(model: keras.Model, dtype: str) -> keras.Model:
+    """A copy of a frozen model whose layers compute and keep their weights in `dtype`."""
+
+    def in_dtype(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if isinstance(layer, keras.layers.InputLayer):
+            return layer
+        return layer.__class__.from_config(layer.get_config() | {"dtype": dtype})
+
+    copy = keras.models.clone_model(model, clone_function=in_dtype)
+    for original, cloned in zip(model.layers, copy.layers):
+        if original.weights:
+            cloned.set_weights(original.get_weights())
+    copy.trainable = False
+    return copy
 
 
 def activation_bytes_per_pixel(model: keras.Model, reference: int = 64) -> float:
