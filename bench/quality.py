@@ -58,6 +58,7 @@ def main() -> None:
         target = runners.load_target(layer, args.data_dir)
         fs = CHECKPOINTS["filterscope"]
         runs = [runners.filterscope(target, FILTERS, m, args.size, max(fs), fs) for m in ("fourier", "pixel", "maco")]
+        runs.append(runners.filterscope(target, FILTERS, "fourier", args.size, max(fs), fs, "bfloat16"))
         runs.append(runners.filterscope(target, FILTERS, "seed", args.size, 128, {c for c in fs if c <= 128}))
         runs.append(runners.keras_example(target, FILTERS, args.size, max(CHECKPOINTS["keras"]), CHECKPOINTS["keras"]))
         outside = runners.tf_keras_vis(target, FILTERS, args.size, max(CHECKPOINTS["tf-keras-vis"]),

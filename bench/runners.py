@@ -70,9 +70,10 @@ def load_target(layer: str, data_dir: Path) -> LayerTarget:
 
 
 def filterscope(target: LayerTarget, filters: list[int], method: str, size: int, steps: int,
-                checkpoints: set[int]) -> Run:
-    params = Params(method=method, steps=steps, image_size=size).filled()
-    run = Run(f"filterscope {method}", len(filters))
+                checkpoints: set[int], precision: str = "float32") -> Run:
+    params = Params(method=method, steps=steps, image_size=size, precision=precision).filled()
+    run = Run(f"filterscope {method}" + (" bf16" if precision == "bfloat16" else ""), len(filters))
+    target = target.in_precision(precision)
     clock = Clock()
 
     if method == "seed":

@@ -35,6 +35,7 @@ def main() -> None:
         flops = runners.conv_flops(target, args.size)
         runs = [runners.filterscope(target, FILTERS, method, args.size, args.steps, set())
                 for method in ("fourier", "pixel", "maco", "seed")]
+        runs.append(runners.filterscope(target, FILTERS, "fourier", args.size, args.steps, set(), "bfloat16"))
         runs.append(runners.keras_example(target, FILTERS[:2], args.size, args.steps, set()))
         outside = runners.tf_keras_vis(target, FILTERS, args.size, args.steps, set())
         if outside:

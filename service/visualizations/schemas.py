@@ -42,7 +42,10 @@ class Objective(str, Enum):
 # Chosen per method because the three optimise very different parameters: Fourier coefficients
 # with Adam, pixels in [0, 1] with Adam, and the Dense weights (pixels in the model's own input
 # units, 0..255 minus the mean) with plain SGD as in the original method.
-DEFAULT_LEARNING_RATE = {Method.fourier: 0.2, Method.pixel: 0.01, Method.seed: 500.0, Method.maco: 0.2}
+DEFAULT_LEARNING_RATE = {Method.fourier: 0.4, Method.pixel: 0.01, Method.seed: 500.0, Method.maco: 0.2}
+# Pushing a unit down with fourier's large step saturates the sigmoid, which then has no gradient
+# left: `negative` takes a smaller one.
+NEGATIVE_FOURIER_LEARNING_RATE = 0.05
 DEFAULT_TRANSFORMS = {Method.fourier: True, Method.pixel: False, Method.seed: False, Method.maco: True}
 DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
@@ -84,7 +87,8 @@ class Params(BaseModel):
         None, strict=True,
         gt=0,
         le=MAX_LEARNING_RATE,
-        description="Step size; default per method: fourier 0.2, pixel 0.01, seed 500, maco 0.2.",
+        description="Step size; default per method: fourier 0.4 (0.05 for objective `negative`), pixel 0.01, "
+        "seed 500, maco 0.2.",
     )
     seed: int = Field(DEFAULT_SEED, strict=True, ge=0, le=MAX_SEED, description="Same request and seed give the same image.")
     transforms: bool | None = Field(
@@ -100,6 +104,11 @@ class Params(BaseModel):
             return float(value)
         return value
 
+    def default_learning_rate(self) -> float:
+        if self.method is Method.fourier and self.objective is Objective.negative:
+            return NEGATIVE_FOURIER_LEARNING_RATE
+        return DEFAULT_LEARNING_RATE[self.method]
+
     def filled(self) -> FilledParams:
         return FilledParams(
             method=self.method,
@@ -108,7 +117,7 @@ class Params(BaseModel):
             precision=self.precision,
             steps=self.steps,
             image_size=self.image_size,
-            learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.method],
+            learning_rate=self.learning_rate or self.default_learning_rate(),
             seed=self.seed,
             transforms=DEFAULT_TRANSFORMS[self.method] if self.transforms is None else self.transforms,
         )

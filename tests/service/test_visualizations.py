@@ -30,7 +30,7 @@ def test_a_visualisation_is_queued_rendered_and_served_as_pngs(api):
     assert int(answer.headers["retry-after"]) > 0
     assert created["status"] in ("queued", "running")
     assert created["params"] == {"method": "fourier", "objective": "channel", "diversity": 1, "precision": "float32", "steps": 12,
-                                 "image_size": 32, "learning_rate": 0.2, "seed": 101, "transforms": True}
+                                 "image_size": 32, "learning_rate": 0.4, "seed": 101, "transforms": True}
 
     finished = wait_finished(api, created["id"])
     assert finished["status"] == "finished"

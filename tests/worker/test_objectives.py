@@ -20,7 +20,7 @@ def small(**fields):
 
 
 def test_negative_drives_the_filter_below_what_noise_gives(vgg16):
-    for rendering in render(vgg16.target(LAYER), FILTERS, small(objective="negative")):
+    for rendering in render(vgg16.target(LAYER), FILTERS, small(objective="negative", image_size=48, steps=48)):
         assert rendering.activation < 0.5 * rendering.start_activation or rendering.activation < 0.01, rendering
 
 

@@ -48,9 +48,9 @@ def quantity(objective: Objective, activations: tf.Tensor, units: tf.Tensor) -> 
 def score(objective: Objective, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
     """What the optimiser maximises.
 
-    While `warmup` is 1 the unit objectives are taken before the activation function: a unit that
-    is zero after its ReLU everywhere on the starting noise has no gradient there, its
-    pre-activation always has one. `logit` always reads the pre-activation (a softmax output is
+    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the unit
+    objectives are taken before the activation function: a unit that is zero after its ReLU on the
+    starting noise has no gradient there, its pre-activation always has one. `logit` always reads the pre-activation (a softmax output is
     treated as its logits); `layer` reads the activations themselves.
     """
     if objective is Objective.logit:
@@ -60,7 +60,16 @@ def score(objective: Objective, pre: tf.Tensor, post: tf.Tensor, units: tf.Tenso
     sign = -1.0 if objective is Objective.negative else 1.0
     warm = quantity(objective, pre, units)
     cold = quantity(objective, post, units)
-    return sign * (warmup * warm + (1.0 - warmup) * cold)
+    # An image whose unit is still dead (zero after the activation) keeps the pre-activation
+    # objective after the warm-up too, until it wakes.
+    dead = tf.cast(cold <= 0.0, cold.dtype)
+    use_pre = tf.maximum(warmup, dead)
+    return sign * (use_pre * warm + (1.0 - use_pre) * cold)
+
+
+def reported(objective: Objective, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+    """The quantity users see in `activation` and `curve`: of the activations, or of the logits."""
+    return quantity(objective, pre if objective is Objective.logit else post, units)
 
 
 def gram_similarity(activations: tf.Tensor, group: int) -> tf.Tensor:

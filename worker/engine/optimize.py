@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Method, Objective
-from worker.engine.objectives import gram_similarity, score
+from service.visualizations.schemas import FilledParams, Method
+from worker.engine.objectives import gram_similarity, reported, score
 from worker.engine.parameterisations import FourierImage, MacoImage, PixelImage
 from worker.engine.snapshots import Snapshots
 from worker.engine.target import LayerTarget
@@ -34,7 +34,7 @@ PARAMETERISATIONS = {Method.fourier: FourierImage, Method.pixel: PixelImage, Met
 class BatchResult:
     start: np.ndarray  # (batch, size, size, 3) RGB in [0, 1]
     final: np.ndarray
-    curves: np.ndarray  # (batch, steps): the objective's quantity at every step
+    curves: np.ndarray  # (batch, steps): the objective's quantity at every step (seen through that step's transform)
     snapshots: Snapshots
 
 
@@ -92,8 +92,7 @@ class GradientAscent:
             if snapshots.due(step + 1):
                 snapshots.take(step + 1, self.image())
             on_step(step + 1)
-        sign = -1.0 if params.objective is Objective.negative else 1.0
-        curves = sign * tf.stack(scores, axis=1).numpy()
+        curves = tf.stack(scores, axis=1).numpy()
         return BatchResult(start, self.images(), curves, snapshots)
 
     def _ascend(self, affine: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
@@ -112,4 +111,4 @@ class GradientAscent:
         self.optimizer.apply_gradients(zip(gradients, variables))
         if self.clip_to_range:
             self.image.constrain()
-        return objective
+        return reported(self.objective, pre, post, self.units)

@@ -18,6 +18,7 @@ COLOUR_CORRELATION = COLOUR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOUR_CORR
 
 NOISE_SPREAD = 0.1  # starting pixels are uniform in 0.5 ± this
 FOURIER_INIT_STD = 0.01
+SPECTRUM_DECAY = 1.5  # fourier: free coefficients are weighted by 1/f^SPECTRUM_DECAY
 
 
 def starting_noise(seed: int, size: int, index: int = 0) -> np.ndarray:
@@ -59,7 +60,7 @@ def spectrum_scale(size: int) -> np.ndarray:
     fy = np.fft.fftfreq(size)[:, None]
     fx = np.fft.rfftfreq(size)[None, :]
     frequency = np.sqrt(fx * fx + fy * fy)
-    return (1.0 / np.maximum(frequency, 1.0 / size) * size).astype(np.float32)
+    return (np.maximum(frequency, 1.0 / size) ** -SPECTRUM_DECAY * size ** (2 - SPECTRUM_DECAY)).astype(np.float32)
 
 
 class FourierImage:

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from service.visualizations.schemas import FilledParams, Method, Objective
-from worker.engine.objectives import quantity
+from worker.engine.objectives import reported
 from worker.engine.optimize import BatchResult, GradientAscent, batch_layout
 from worker.engine.seed import run_seed_method
 from worker.engine.target import LayerTarget
@@ -39,7 +39,7 @@ def to_8bit(rgb: np.ndarray) -> np.ndarray:
 def measure(target: LayerTarget, pixels: np.ndarray, units: list[int], objective: Objective = Objective.channel) -> np.ndarray:
     """The objective's quantity for each image, measured on 8-bit images (logits before softmax)."""
     pre, post = target.activations(tf.constant(pixels.astype(np.float32) / 255.0))
-    return quantity(objective, pre if objective is Objective.logit else post, tf.constant(units, tf.int32)).numpy()
+    return reported(objective, pre, post, tf.constant(units, tf.int32)).numpy()
 
 
 def images_per_batch(target: LayerTarget, size: int, count: int, memory_budget: int) -> int:
