@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     retry_after: int = Field(2, gt=0, description="Seconds clients are told to wait between polls.")
     worker_memory_mb: int = Field(2048, gt=0, description="Activation memory a worker may use for one batch.")
     redis_maxmemory: str = Field("1gb", description="Memory cap of the private redis-server of `filterscope up`.")
+    weights_dir: Path | None = Field(None, description="Weights of the standard catalog; default <data_dir>/weights.")
+    max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
+    api_keys: str = Field("", description="Comma-separated keys; when set, uploads and deletions need X-API-Key.")
+    worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
 
     @property
     def effective_redis_url(self) -> str:
@@ -37,6 +41,18 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "models" / "uploads"
+
+    @property
+    def effective_weights_dir(self) -> Path:
+        return self.weights_dir or self.data_dir / "weights"
+
+    @property
+    def api_key_set(self) -> set[str]:
+        return {key.strip() for key in self.api_keys.split(",") if key.strip()}
 
 
 @lru_cache

@@ -31,7 +31,7 @@ def configure_tensorflow() -> None:
 def load_and_publish(settings: Settings, redis: Redis) -> None:
     from worker.models.registry import current
 
-    registry = current(settings.models_dir)
+    registry = current(settings)
     for model_id in registry.builtin_ids():
         loaded = registry.get(model_id)
         catalog.publish(redis, loaded.info)

@@ -30,7 +30,7 @@ def request_from(args: argparse.Namespace) -> VisualizationRequest:
 def render_to_files(args: argparse.Namespace) -> int:
     try:
         request = request_from(args)
-        loaded = current(get_settings().models_dir).get(request.model)
+        loaded = current(get_settings()).get(request.model)
         record = build_record(request, loaded.info)
     except ValidationError as error:
         print(f"filterscope render: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from service.images.store import ImageStore
+from service.models import catalog
 from service.settings import get_settings
 from service.visualizations.schemas import RenderSpec
 from worker.engine.images import encode_filmstrip, encode_png
@@ -48,9 +49,17 @@ def render(spec: dict) -> dict:
         raise
 
 
+def inspect(model_id: str) -> dict:
+    """Load a model, check it can be visualised, and publish its metadata to the catalog."""
+    job = get_current_job()
+    loaded = current(get_settings()).get(model_id)
+    catalog.publish(job.connection, loaded.info)
+    return {"model": model_id, "layers": len(loaded.info.layers), "fingerprint": loaded.info.fingerprint}
+
+
 def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     settings = get_settings()
-    loaded = current(settings.models_dir).get(spec.model)
+    loaded = current(settings).get(spec.model)
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
     store = ImageStore(job.connection, settings.image_ttl) if job else None

@@ -68,6 +68,7 @@ def build_record(request: VisualizationRequest, model: ModelInfo) -> Visualizati
     params = request.params.filled()
     filters = checked_filters(request, layer, params)
     check_method(params, layer)
+    check_input(params, model)
     content = (model.id, model.fingerprint, layer.name)
     images = [
         ImageTarget(filter=f, index=i, key=keys.image_key(*content, f, i, params, ENGINE_VERSION))
@@ -105,6 +106,17 @@ def check_method(params: FilledParams, layer: LayerInfo) -> None:
     if params.method is Method.seed and (params.diversity > 1 or params.objective is Objective.logit):
         raise invalid("params.method", "the 'seed' method optimises one image per filter on the layer's output: "
                       "it supports neither diversity nor 'logit'; use 'fourier'")
+
+
+def check_input(params: FilledParams, model: ModelInfo) -> None:
+    """The seed method feeds its Dense layer's pixels to the model as they are: they must fit."""
+    if params.method is not Method.seed or not model.input_shape:
+        return
+    height, _, channels = model.input_shape
+    if channels != 3:
+        raise invalid("params.method", f"the 'seed' method needs a 3-channel model; {model.id!r} takes {channels}")
+    if height and params.image_size != height:
+        raise invalid("params.image_size", f"the 'seed' method renders at the input size of {model.id!r}: {height}")
 
 
 class Visualizations:

@@ -12,6 +12,8 @@ from service.images.animation import animate
 from service.images.grid import montage
 from service.images.router import etag_matches, png_response
 from service.models import catalog
+from service.models.catalog import ModelInfo
+from service.models.inspection import request_inspection
 from service.problems import Problem, invalid, not_found
 from service.visualizations.jobs import VisualizationRecord, Visualizations, build_record
 from service.visualizations.keys import KEY_PATTERN
@@ -28,6 +30,18 @@ def get_visualizations(redis: RedisDep, settings: SettingsDep) -> Visualizations
 
 
 VisualizationsDep = Annotated[Visualizations, Depends(get_visualizations)]
+
+
+def require_ready(model: ModelInfo, redis, settings) -> None:
+    """409 for a model that exists but cannot be rendered yet, saying what will make it ready."""
+    if model.status == "inspecting":
+        if model.source == "standard":
+            request_inspection(redis, settings, model.id)
+        raise Problem(409, "model-not-ready", f"Model {model.id!r} is being loaded and inspected by a worker; "
+                      "retry shortly.", "Model not ready", headers={"Retry-After": str(settings.retry_after)})
+    if not model.available:
+        raise Problem(409, "model-unavailable", f"Model {model.id!r} is not available: {model.detail}",
+                      "Model unavailable")
 
 
 def load_record(visualizations: Visualizations, visualization_id: str) -> VisualizationRecord:
@@ -49,6 +63,7 @@ def load_record(visualizations: Visualizations, visualization_id: str) -> Visual
     responses={200: {"description": "Every image was cached", "model": Visualization},
                202: {"description": "Queued; poll `Location`"},
                400: {"description": "Malformed JSON", **PROBLEM}, 415: {"description": "Not JSON", **PROBLEM},
+               409: {"description": "Model not available or not inspected yet", **PROBLEM},
                422: {"description": "Invalid field; `errors` names each one", **PROBLEM}},
 )
 def create_visualization(
@@ -57,10 +72,11 @@ def create_visualization(
     redis: RedisDep,
     settings: SettingsDep,
 ) -> JSONResponse:
-    model = catalog.get(redis, request.model)
+    model = catalog.get(redis, request.model, settings.effective_weights_dir)
     if model is None:
-        known = ", ".join(m.id for m in catalog.all_models(redis)) or "none published yet (is a worker running?)"
+        known = ", ".join(m.id for m in catalog.all_models(redis, settings.effective_weights_dir))
         raise invalid("model", f"unknown model {request.model!r}; known models: {known}")
+    require_ready(model, redis, settings)
     record = visualizations.save(build_record(request, model))
     queued = visualizations.ensure_rendered(record)
     resource = visualizations.describe(record)

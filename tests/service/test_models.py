@@ -2,8 +2,8 @@ from __future__ import annotations
 
 
 def test_models_lists_vgg16_hed_with_its_layers(api):
-    models = api.get("/v1/models").json()
-    assert [m["id"] for m in models] == ["vgg16-hed"]
+    models = {m["id"]: m for m in api.get("/v1/models").json()}
+    assert models["vgg16-hed"]["available"] and models["vgg16-hed"]["source"] == "builtin"
     model = api.get("/v1/models/vgg16-hed").json()
     assert model["input_shape"] == [None, None, 3]
     assert model["preprocessing"]["colour_order"] == "BGR" and model["preprocessing"]["mode"] == "caffe"

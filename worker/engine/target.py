@@ -19,11 +19,18 @@ class Preprocessing:
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # in the model's colour order
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
+    @classmethod
+    def from_spec(cls, spec: dict) -> Preprocessing:
+        return cls(colour_order=spec["colour_order"], scale=float(spec["scale"]), mean=tuple(spec["mean"]),
+                   std=tuple(spec["std"]))
+
     def to_input(self, rgb: tf.Tensor) -> tf.Tensor:
+        """RGB (or grey, one channel) in [0, 1] to model input."""
+        channels = rgb.shape[-1]
         x = rgb * self.scale
-        if self.colour_order == "BGR":
+        if self.colour_order == "BGR" and channels == 3:
             x = x[..., ::-1]
-        return (x - tf.constant(self.mean, x.dtype)) / tf.constant(self.std, x.dtype)
+        return (x - tf.constant(self.mean[:channels], x.dtype)) / tf.constant(self.std[:channels], x.dtype)
 
     def to_rgb(self, model_input: np.ndarray) -> np.ndarray:
         x = model_input * np.asarray(self.std, np.float32) + np.asarray(self.mean, np.float32)
@@ -57,6 +64,8 @@ class LayerTarget:
     channels: int
     preprocessing: Preprocessing
     bytes_per_pixel: float  # activation memory of one image per input pixel, forward and backward
+    input_size: int | None = None  # a model with a fixed input size sees every image resized to it
+    input_channels: int = 3  # a one-channel model sees the grey of the RGB image
     cache: dict = field(default_factory=dict)  # compiled optimisers, kept for later jobs
 
     @classmethod
@@ -69,6 +78,7 @@ class LayerTarget:
             activation, pre = keras.activations.linear, layer.output
         truncated = keras.Model(model.inputs, pre, name=f"{model.name}_to_{layer_name}")
         truncated.trainable = False
+        height, _, channels = model.input_shape[1:]
         return cls(
             layer_name=layer_name,
             model=truncated,
@@ -76,9 +86,15 @@ class LayerTarget:
             channels=int(layer.output.shape[-1]),
             preprocessing=preprocessing,
             bytes_per_pixel=activation_bytes_per_pixel(truncated),
+            input_size=height,
+            input_channels=channels,
         )
 
     def activations(self, rgb: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        if self.input_size and rgb.shape[1] != self.input_size:
+            rgb = tf.image.resize(rgb, [self.input_size, self.input_size], method="bilinear")
+        if self.input_channels == 1:
+            rgb = tf.reduce_mean(rgb, axis=-1, keepdims=True)
         pre = self.model(self.preprocessing.to_input(rgb), training=False)
         pre = tf.cast(pre, tf.float32)  # objectives and gradients' sums stay in float32
         return pre, self.activation(pre)
@@ -99,6 +115,8 @@ class LayerTarget:
                 channels=self.channels,
                 preprocessing=self.preprocessing,
                 bytes_per_pixel=self.bytes_per_pixel / 2,
+                input_size=self.input_size,
+                input_channels=self.input_channels,
             )
         return self.cache[precision]
 
@@ -122,8 +140,10 @@ def cast_model(model: keras.Model, dtype: str) -> keras.Model:
 def activation_bytes_per_pixel(model: keras.Model, reference: int = 64) -> float:
     """Float32 bytes of every layer output for one image, per input pixel, times three to cover
     the gradients and temporaries of a backward pass. Used to size batches to a memory budget."""
+    height, _, channels = model.input_shape[1:]
+    reference = height or reference
     outputs = [layer.output for layer in model.layers[1:]]
-    shapes = keras.Model(model.inputs, outputs).compute_output_shape((1, reference, reference, 3))
+    shapes = keras.Model(model.inputs, outputs).compute_output_shape((1, reference, reference, channels))
     if not isinstance(shapes, list):
         shapes = [shapes]
     elements = sum(int(np.prod(shape[1:])) for shape in shapes)

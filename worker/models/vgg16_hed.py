@@ -15,6 +15,8 @@ from pathlib import Path
 import h5py
 import keras
 
+from service.models.preprocessing import preprocessing_spec
+
 MODEL_ID = "vgg16-hed"
 DISPLAY_NAME = "VGG16 backbone of HED (ImageNet-initialised, fine-tuned on BSDS500 edges)"
 FILE_NAME = "vgg16-hed.keras"
@@ -23,7 +25,7 @@ FILE_NAME = "vgg16-hed.keras"
 BLOCK_CONVS = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
 
 # Caffe preprocessing: BGR channel order, ImageNet mean subtracted, values 0..255.
-PREPROCESSING = {"mode": "caffe", "colour_order": "BGR", "mean": [103.939, 116.779, 123.68], "scale": 1.0}
+PREPROCESSING = preprocessing_spec("caffe")
 
 
 def bundled_weights() -> Path:
