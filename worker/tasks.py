@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from rq import get_current_job
 from rq.job import Job
 
 from service.images.store import ImageStore
-from service.models import catalog
+from service.models import catalog, uploads
 from service.settings import get_settings
 from service.visualizations.schemas import RenderSpec
 from worker.engine.images import encode_filmstrip, encode_png
@@ -16,6 +17,8 @@ from worker.engine.render import render as render_images
 from worker.models.registry import current
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes to Redis
+HELD_PREFIX = "filterscope:worker-models:"
+HELD_TTL = 3600
 
 
 class StaleModel(RuntimeError):
@@ -50,16 +53,37 @@ def render(spec: dict) -> dict:
 
 
 def inspect(model_id: str) -> dict:
-    """Load a model, check it can be visualised, and publish its metadata to the catalog."""
+    """Load a model, check it can be visualised, and publish its metadata to the catalog.
+
+    An upload that fails is marked rejected with the reason, which GET /v1/models/{id} shows.
+    """
     job = get_current_job()
-    loaded = current(get_settings()).get(model_id)
-    catalog.publish(job.connection, loaded.info)
+    redis = job.connection
+    upload = uploads.get(redis, model_id)
+    try:
+        loaded = current(get_settings()).get(model_id, upload)
+    except Exception as error:
+        if upload is None:
+            raise
+        uploads.mark(redis, model_id, "rejected", f"{type(error).__name__}: {error}")
+        return {"model": model_id, "rejected": str(error)}
+    catalog.publish(redis, loaded.info)
+    if upload is not None:
+        uploads.mark(redis, model_id, "ready")
+    publish_held(job)
     return {"model": model_id, "layers": len(loaded.info.layers), "fingerprint": loaded.info.fingerprint}
+
+
+def publish_held(job: Job) -> None:
+    """Which models this worker holds loaded, for operators (expires if the worker goes away)."""
+    held = current(get_settings()).held()
+    job.connection.set(f"{HELD_PREFIX}{job.worker_name}", json.dumps(held), ex=HELD_TTL)
 
 
 def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     settings = get_settings()
-    loaded = current(settings).get(spec.model)
+    upload = uploads.get(job.connection, spec.model) if job else None
+    loaded = current(settings).get(spec.model, upload)
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
     store = ImageStore(job.connection, settings.image_ttl) if job else None
@@ -83,9 +107,12 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
             continue
         png = encode_png(rendering.pixels, image_spec(spec, rendering))
         if store:
-            store.put(key, png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
+            store.put(key, png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames),
+                      spec.fingerprint)
         results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
                         "activation": rendering.activation, "start_activation": rendering.start_activation})
+    if job is not None:
+        publish_held(job)
     return {"rendered": results}
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from service.models import uploads
+
 IMAGE_PREFIX = "filterscope:image:"
 META_FIELDS = ("etag", "activation", "created_at", "curve")
 
@@ -36,9 +38,10 @@ class ImageStore:
         self.redis = redis
         self.ttl = ttl
 
-    def put(self, key: str, png: bytes, activation: float, curve: list[float], filmstrip: bytes) -> None:
+    def put(self, key: str, png: bytes, activation: float, curve: list[float], filmstrip: bytes,
+            fingerprint: str) -> None:
         name = IMAGE_PREFIX + key
-        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)),
+        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)), "fingerprint": fingerprint,
                   "curve": json.dumps(curve), "created_at": repr(time.time()), "filmstrip": filmstrip}
         with self.redis.pipeline() as pipe:
             pipe.hset(name, mapping=fields)
@@ -46,8 +49,11 @@ class ImageStore:
             pipe.execute()
 
     def png(self, key: str) -> tuple[bytes, str] | None:
-        png, etag = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag")
-        return (png, etag.decode()) if png is not None and etag is not None else None
+        """The PNG and its ETag, unless absent or rendered by a model that has since been deleted."""
+        png, etag, fingerprint = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag", "fingerprint")
+        if png is None or etag is None or (fingerprint and uploads.is_revoked(self.redis, fingerprint.decode())):
+            return None
+        return png, etag.decode()
 
     def meta(self, keys: list[str]) -> dict[str, ImageMeta]:
         """Metadata of those keys that are cached; absent keys are left out."""

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from redis import Redis
 
+from service.models import uploads
 from service.models.standard import STANDARD_MODELS, find_weights, weights_dirs
 
 MODELS_KEY = "filterscope:models"  # id -> ModelInfo JSON, written by workers after inspecting a model
@@ -74,8 +75,22 @@ def standard_entry(model_id: str, weights_dir) -> ModelInfo | None:
     )
 
 
+def upload_entry(redis: Redis, model_id: str, info: ModelInfo | None) -> ModelInfo | None:
+    """An upload as the catalog shows it: published once a worker inspected this very file."""
+    record = uploads.get(redis, model_id)
+    if record is None:
+        return None
+    if info is not None and info.fingerprint == record.fingerprint and record.status == "ready":
+        return info
+    return ModelInfo(id=record.id, name=record.name, source="upload", available=False,
+                     status="rejected" if record.status == "rejected" else "inspecting", detail=record.detail,
+                     fingerprint=record.fingerprint, preprocessing=record.preprocessing)
+
+
 def get(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
     info = published(redis, model_id)
+    if (info is not None and info.source == "upload") or redis.hexists(uploads.UPLOADS_KEY, model_id):
+        return upload_entry(redis, model_id, info)
     if info is not None and info.source == "standard":
         return info if info.available and find_weights(STANDARD_MODELS[model_id], weights_dir) else standard_entry(
             model_id, weights_dir)
@@ -83,5 +98,6 @@ def get(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
 
 
 def all_models(redis: Redis, weights_dir) -> list[ModelInfo]:
-    ids = {raw_id.decode() for raw_id in redis.hkeys(MODELS_KEY)} | set(STANDARD_MODELS)
+    ids = {raw_id.decode() for raw_id in redis.hkeys(MODELS_KEY)} | set(STANDARD_MODELS) | {
+        raw_id.decode() for raw_id in redis.hkeys(uploads.UPLOADS_KEY)}
     return sorted((info for model_id in ids if (info := get(redis, model_id, weights_dir))), key=lambda m: m.id)

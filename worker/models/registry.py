@@ -4,12 +4,15 @@ demand, and described to the API through the catalog in Redis."""
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from service.models.catalog import LayerInfo, ModelInfo
+from service.models.uploads import UploadRecord
 from service.models.standard import STANDARD_MODELS, find_weights
 from service.settings import Settings
 from worker.engine.target import LayerTarget, Preprocessing
@@ -24,6 +27,10 @@ REFERENCE_INPUT_SIZE = 224
 
 class UnknownModel(LookupError):
     pass
+
+
+class UnusableModel(ValueError):
+    """A model that loaded but cannot be visualised (no image input, no visualisable layer)."""
 
 
 @dataclass
@@ -80,19 +87,52 @@ def describe(model_id: str, name: str, model: keras.Model, fingerprint: str, pre
     )
 
 
+def model_bytes(model: keras.Model) -> int:
+    return sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in model.weights)
+
+
 class ModelRegistry:
-    def __init__(self, models_dir: Path, weights_dir: Path | None = None):
+    """Loaded models, least recently used first; beyond `memory_budget` bytes of weights the least
+    recently used are dropped (the one in use always stays)."""
+
+    def __init__(self, models_dir: Path, weights_dir: Path | None = None, memory_budget: int = 4 * 1024**3):
         self.models_dir = models_dir
         self.weights_dir = weights_dir or models_dir.parent / "weights"
-        self.loaded: dict[str, LoadedModel] = {}
+        self.memory_budget = memory_budget
+        self.loaded: OrderedDict[str, LoadedModel] = OrderedDict()
 
     def builtin_ids(self) -> list[str]:
         return [vgg16_hed.MODEL_ID]
 
-    def get(self, model_id: str) -> LoadedModel:
-        if model_id not in self.loaded:
-            self.loaded[model_id] = self._load(model_id)
-        return self.loaded[model_id]
+    def held(self) -> list[str]:
+        return list(self.loaded)
+
+    def get(self, model_id: str, upload: UploadRecord | None = None) -> LoadedModel:
+        loaded = self.loaded.get(model_id)
+        if loaded is None or (upload is not None and loaded.info.fingerprint != upload.fingerprint):
+            loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
+            self.loaded[model_id] = loaded
+        self.loaded.move_to_end(model_id)
+        self._evict()
+        return loaded
+
+    def _evict(self) -> None:
+        while len(self.loaded) > 1 and sum(model_bytes(m.model) for m in self.loaded.values()) > self.memory_budget:
+            self.loaded.popitem(last=False)
+
+    def _load_upload(self, upload: UploadRecord) -> LoadedModel:
+        path = Path(upload.file).resolve()
+        if path.parent != (self.models_dir / "uploads").resolve():
+            raise UnknownModel(f"upload {upload.id!r} points outside the uploads directory")
+        # The archive passed the API's checks; safe_mode still refuses any code a config could carry.
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        if len(model.inputs) != 1 or len(model.input_shape) != 4 or model.input_shape[-1] not in (1, 3):
+            raise UnusableModel(f"the model needs one image input (batch, height, width, 1 or 3 channels); "
+                                f"it has {model.input_shape}")
+        loaded = self._loaded(upload.id, upload.name, model, path, upload.preprocessing, "upload")
+        if not loaded.info.layers:
+            raise UnusableModel("the model has no visualisable layer (convolution, activation, join or Dense)")
+        return loaded
 
     def _load(self, model_id: str) -> LoadedModel:
         if model_id == vgg16_hed.MODEL_ID:
@@ -125,5 +165,6 @@ def current(settings: Settings) -> ModelRegistry:
     """The process-wide registry: models stay loaded between jobs."""
     global _current
     if _current is None or _current.models_dir != settings.models_dir:
-        _current = ModelRegistry(settings.models_dir, settings.effective_weights_dir)
+        _current = ModelRegistry(settings.models_dir, settings.effective_weights_dir,
+                                 settings.worker_model_memory_mb * 1024**2)
     return _current
