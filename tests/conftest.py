@@ -17,6 +17,7 @@ from redis import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 180.0
+UPLOAD_LIMIT_MB = 80  # above the 59 MB vgg16-hed file, low enough to test the limit cheaply
 
 
 def free_port() -> int:
@@ -81,7 +82,7 @@ def data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def service_env(redis_url, data_dir) -> dict[str, str]:
     env = dict(os.environ, REDIS_URL=redis_url, FILTERSCOPE_DATA_DIR=str(data_dir), TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), FILTERSCOPE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
     os.environ.update({"REDIS_URL": redis_url, "FILTERSCOPE_DATA_DIR": str(data_dir)})
     return env
 

@@ -44,7 +44,9 @@ ALLOWED_LAYERS = {
     "Cropping2D", "UpSampling2D", "Rescaling", "Normalization", "Resizing", "CenterCrop", "Identity", "Embedding",
 }
 ALLOWED_MODELS = {"Functional", "Sequential", "Model"}
-ALLOWED_OBJECT_MODULES = {"keras", "keras.initializers", "keras.regularizers", "keras.constraints"}
+# Training settings a compiled model carries; workers load with compile=False, but they are checked all the same.
+ALLOWED_OBJECT_MODULES = {"keras", "keras.initializers", "keras.regularizers", "keras.constraints", "keras.optimizers",
+                          "keras.losses", "keras.metrics"}
 INTERNAL_MARKERS = {"__keras_tensor__"}
 
 

@@ -1,0 +1,151 @@
+"""Users' own models: a real trained CNN end to end, and hostile files refused without side effects."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import keras
+import numpy as np
+from sklearn.datasets import load_digits
+
+from tests.conftest import UPLOAD_LIMIT_MB, wait_for
+from tests.helpers import decode_png, request, wait_finished
+
+
+def upload(api, content: bytes, model_id: str, filename: str = "model.keras", preprocessing: str = "none",
+           input_range: str = "0,1"):
+    return api.post("/v1/models", files={"file": (filename, content, "application/octet-stream")},
+                    data={"id": model_id, "name": model_id, "preprocessing": preprocessing, "input_range": input_range})
+
+
+def wait_ready(api, model_id: str) -> dict:
+    return wait_for(lambda: (m := api.get(f"/v1/models/{model_id}").json())["status"] in ("ready", "rejected") and m,
+                    180, f"inspection of {model_id}")
+
+
+def keras_bytes(model: keras.Model, tmp_path) -> bytes:
+    path = tmp_path / "model.keras"
+    model.save(path)
+    return path.read_bytes()
+
+
+def trained_digit_cnn() -> keras.Model:
+    """A small CNN trained briefly on the 8x8 digits that ship with scikit-learn, shown at 16 px."""
+    digits = load_digits()
+    images = np.kron(digits.images / 16.0, np.ones((2, 2)))[..., None].astype(np.float32)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="digits")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(images, digits.target, epochs=30, batch_size=64, verbose=0)
+    assert history.history["accuracy"][-1] > 0.8  # it learnt something real
+    return model
+
+
+def test_a_trained_model_uploaded_is_visualised_far_above_noise(api, tmp_path):
+    answer = upload(api, keras_bytes(trained_digit_cnn(), tmp_path), "digits-cnn")
+    assert answer.status_code == 202 and answer.headers["location"] == "/v1/models/digits-cnn"
+    model = wait_ready(api, "digits-cnn")
+    assert model["status"] == "ready" and model["available"], model
+    assert model["input_shape"] == [None, None, 1] and model["source"] == "upload"
+    assert {"conv1", "conv2", "digits"} <= {layer["name"] for layer in model["layers"]}
+
+    body = {"model": "digits-cnn", "layer": "conv2", "filters": [0, 1, 2], "params": {"steps": 40, "image_size": 16}}
+    done = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    assert done["status"] == "finished", done.get("error")
+    noise = wait_finished(api, api.post("/v1/visualizations", json=body | {"params": {
+        "steps": 1, "image_size": 16, "method": "pixel", "learning_rate": 1e-9}}).json()["id"])
+    for image, start in zip(done["images"], noise["images"]):
+        assert image["activation"] > 3 * start["activation"] + 0.1, (image, start)
+    assert decode_png(api.get(done["images"][0]["url"]).content).shape == (16, 16, 3)
+
+    logit = {"model": "digits-cnn", "layer": "digits", "filters": [3],
+             "params": {"steps": 40, "image_size": 16, "objective": "logit"}}
+    done = wait_finished(api, api.post("/v1/visualizations", json=logit).json()["id"])
+    assert done["images"][0]["curve"][-1] > done["images"][0]["curve"][0] + 1
+
+
+def test_the_vgg16_hed_file_uploaded_gives_the_same_image_as_the_built_in_model(api, data_dir):
+    content = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
+    assert upload(api, content, "my-vgg", preprocessing="caffe", input_range="0,255").status_code == 202
+    assert wait_ready(api, "my-vgg")["status"] == "ready"
+    images = []
+    for model_id in ("vgg16-hed", "my-vgg"):
+        body = request(filters=[4], seed=701) | {"model": model_id}
+        done = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+        images.append(decode_png(api.get(done["images"][0]["url"]).content))
+    np.testing.assert_array_equal(images[0], images[1])
+
+
+def test_deleting_an_upload_stops_serving_its_images(api, data_dir):
+    content = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
+    upload(api, content, "short-lived", preprocessing="caffe", input_range="0,255")
+    assert wait_ready(api, "short-lived")["status"] == "ready"
+    done = wait_finished(api, api.post("/v1/visualizations", json=request(seed=702) | {"model": "short-lived"}).json()["id"])
+    url = done["images"][0]["url"]
+    assert api.get(url).status_code == 200
+    assert api.delete("/v1/models/short-lived").status_code == 204
+    assert api.get(url).status_code == 404
+    assert api.get("/v1/models/short-lived").status_code == 404
+    assert not (data_dir / "models" / "uploads" / "short-lived.keras").exists()
+    assert api.delete("/v1/models/vgg16-hed").status_code == 409
+
+
+def lambda_model(marker) -> keras.Model:
+    path = str(marker)
+    inputs = keras.Input((None, None, 3))
+    outputs = keras.layers.Lambda(lambda t: (open(path, "w").write("ran"), t)[1])(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3)(outputs))
+
+
+def zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"\0" * (300 * 1024**2))
+    return out.getvalue()
+
+
+def text_model() -> keras.Model:
+    tokens = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(100, 8)(tokens)
+    x = keras.layers.Dense(4)(x)
+    return keras.Model(tokens, x)
+
+
+def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, tmp_path, data_dir, redis):
+    marker = tmp_path / "lambda-ran"
+    lambda_file = keras_bytes(lambda_model(marker), tmp_path)
+    marker.unlink(missing_ok=True)  # building the model in this process may have called the lambda
+    valid = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
+    h5 = tmp_path / "model.h5"
+    keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), include_top=False).save(h5)
+    cases = [
+        ("lambda", upload(api, lambda_file, "evil-lambda"), 422, "Lambda"),
+        ("zip bomb", upload(api, zip_bomb(), "evil-bomb"), 422, "zip bomb"),
+        ("truncated", upload(api, valid[: len(valid) // 2], "evil-truncated"), 422, "truncated"),
+        ("h5", upload(api, h5.read_bytes(), "evil-h5", filename="model.h5"), 422, "HDF5"),
+        ("h5 renamed", upload(api, h5.read_bytes(), "evil-h5b"), 422, "HDF5"),
+        ("too large", upload(api, os.urandom(1024) * (UPLOAD_LIMIT_MB * 1024 + 1), "evil-large"), 413, "limit"),
+        ("no image input", upload(api, keras_bytes(text_model(), tmp_path), "evil-text"), 422, "image input"),
+        ("path traversal", upload(api, valid, "../../etc/evil"), 422, "path separators"),
+        ("bad input range", upload(api, valid, "evil-range", input_range="white"), 422, "two numbers"),
+    ]
+    for case, answer, status, words in cases:
+        assert answer.status_code == status, (case, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json", case
+        assert words.lower() in answer.json()["detail"].lower(), (case, answer.json()["detail"])
+    assert not marker.exists()
+    stored = {p.name for p in (data_dir / "models" / "uploads").glob("*")} if (data_dir / "models" / "uploads").exists() else set()
+    assert not any(name.startswith("evil") or ".." in name for name in stored)
+    listed = {m["id"] for m in api.get("/v1/models").json()}
+    assert not any(model_id.startswith("evil") for model_id in listed)
+    assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
