@@ -108,7 +108,7 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
         png = encode_png(rendering.pixels, image_spec(spec, rendering))
         if store:
             store.put(key, png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames),
-                      spec.fingerprint)
+                      spec.model, spec.fingerprint)
         results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
                         "activation": rendering.activation, "start_activation": rendering.start_activation})
     if job is not None:

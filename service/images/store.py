@@ -39,9 +39,10 @@ class ImageStore:
         self.ttl = ttl
 
     def put(self, key: str, png: bytes, activation: float, curve: list[float], filmstrip: bytes,
-            fingerprint: str) -> None:
+            model: str, fingerprint: str) -> None:
         name = IMAGE_PREFIX + key
-        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)), "fingerprint": fingerprint,
+        fields = {"png": png, "etag": etag_for(png), "activation": repr(float(activation)),
+                  "owner": uploads.owner(model, fingerprint),
                   "curve": json.dumps(curve), "created_at": repr(time.time()), "filmstrip": filmstrip}
         with self.redis.pipeline() as pipe:
             pipe.hset(name, mapping=fields)
@@ -50,8 +51,8 @@ class ImageStore:
 
     def png(self, key: str) -> tuple[bytes, str] | None:
         """The PNG and its ETag, unless absent or rendered by a model that has since been deleted."""
-        png, etag, fingerprint = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag", "fingerprint")
-        if png is None or etag is None or (fingerprint and uploads.is_revoked(self.redis, fingerprint.decode())):
+        png, etag, owner = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag", "owner")
+        if png is None or etag is None or (owner and uploads.is_revoked(self.redis, owner.decode())):
             return None
         return png, etag.decode()
 

@@ -83,7 +83,7 @@ def upload_model(
     previous = uploads.get(redis, id)
     path, fingerprint = uploads.store_file(data, settings.uploads_dir, id)
     if previous is not None and previous.fingerprint != fingerprint:
-        uploads.revoke(redis, previous.fingerprint)
+        uploads.revoke(redis, id, previous.fingerprint)
     uploads.save(redis, uploads.UploadRecord(id=id, name=name, preprocessing=spec, fingerprint=fingerprint,
                                              file=str(path)))
     request_inspection(redis, settings, id)

@@ -27,7 +27,9 @@ from service.models.preprocessing import Mode, preprocessing_spec
 from service.problems import Problem, invalid
 
 UPLOADS_KEY = "filterscope:uploads"  # id -> UploadRecord JSON
-REVOKED_KEY = "filterscope:revoked-fingerprints"  # fingerprints of deleted models: their images are not served
+# "model:fingerprint" of deleted or replaced uploads: their images are not served. The model id is
+# part of it because two ids may hold the same file.
+REVOKED_KEY = "filterscope:revoked-models"
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
@@ -181,9 +183,13 @@ def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str
     return target, hashlib.sha256(data).hexdigest()
 
 
+def owner(model_id: str, fingerprint: str) -> str:
+    return f"{model_id}:{fingerprint}"
+
+
 def save(redis: Redis, record: UploadRecord) -> None:
     redis.hset(UPLOADS_KEY, record.id, record.model_dump_json())
-    redis.srem(REVOKED_KEY, record.fingerprint)
+    redis.srem(REVOKED_KEY, owner(record.id, record.fingerprint))
 
 
 def get(redis: Redis, model_id: str) -> UploadRecord | None:
@@ -201,15 +207,15 @@ def mark(redis: Redis, model_id: str, status: str, detail: str | None = None) ->
         redis.hset(UPLOADS_KEY, model_id, record.model_copy(update={"status": status, "detail": detail}).model_dump_json())
 
 
-def revoke(redis: Redis, fingerprint: str) -> None:
-    redis.sadd(REVOKED_KEY, fingerprint)
+def revoke(redis: Redis, model_id: str, fingerprint: str) -> None:
+    redis.sadd(REVOKED_KEY, owner(model_id, fingerprint))
 
 
 def remove(redis: Redis, record: UploadRecord) -> None:
-    revoke(redis, record.fingerprint)
+    revoke(redis, record.id, record.fingerprint)
     redis.hdel(UPLOADS_KEY, record.id)
     Path(record.file).unlink(missing_ok=True)
 
 
-def is_revoked(redis: Redis, fingerprint: str) -> bool:
-    return bool(fingerprint) and bool(redis.sismember(REVOKED_KEY, fingerprint))
+def is_revoked(redis: Redis, image_owner: str) -> bool:
+    return bool(image_owner) and bool(redis.sismember(REVOKED_KEY, image_owner))

@@ -1,0 +1,42 @@
+"""Workers keep recently used models loaded within a memory budget and say which they hold."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+
+from service.models.preprocessing import preprocessing_spec
+from service.models.uploads import UploadRecord
+from worker.models.registry import ModelRegistry, model_bytes
+
+
+def tiny_upload(data_dir) -> UploadRecord:
+    path = data_dir / "models" / "uploads" / "tiny-lru.keras"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inputs = keras.Input((None, None, 3))
+    keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs)).save(path)
+    return UploadRecord(id="tiny-lru", name="tiny", preprocessing=preprocessing_spec("none", (0, 1)),
+                        fingerprint="f" * 64, file=str(path))
+
+
+def test_the_least_recently_used_model_goes_first_when_the_budget_is_full(data_dir, vgg16):
+    upload = tiny_upload(data_dir)
+    budget = model_bytes(vgg16.model) + 1024  # room for vgg16-hed and the tiny model, not for two vgg16s
+    registry = ModelRegistry(data_dir / "models", memory_budget=budget)
+    registry.get("vgg16-hed")
+    registry.get("tiny-lru", upload)
+    assert registry.held() == ["vgg16-hed", "tiny-lru"]
+    registry.memory_budget = model_bytes(vgg16.model) - 1  # now only one fits
+    registry.get("tiny-lru", upload)  # tiny is the most recent: vgg16-hed, the least recent, goes
+    assert registry.held() == ["tiny-lru"]
+    registry.get("vgg16-hed")  # the one in use always stays, whatever its size
+    assert registry.held() == ["vgg16-hed"]
+
+
+def test_a_worker_publishes_the_models_it_holds(api, redis):
+    from tests.helpers import request, wait_finished
+
+    wait_finished(api, api.post("/v1/visualizations", json=request(seed=801)).json()["id"])
+    held = [json.loads(redis.get(key)) for key in redis.scan_iter("filterscope:worker-models:*")]
+    assert any("vgg16-hed" in models for models in held)
