@@ -7,6 +7,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +98,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
         return Problem(exc.status_code, slug, detail, headers=getattr(exc, "headers", None)).response(request.url.path)
+
+    @app.exception_handler(RedisError)
+    async def on_redis(request: Request, exc: RedisError):
+        return Problem(503, "service-unavailable", f"Redis did not answer in time ({type(exc).__name__}); retry shortly.",
+                       headers={"Retry-After": "5"}).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):

@@ -32,10 +32,7 @@ def render_to_files(args: argparse.Namespace) -> int:
         request = request_from(args)
         loaded = current(get_settings()).get(request.model)
         record = build_record(request, loaded.info)
-    except ValidationError as error:
-        print(f"filterscope render: {error}", file=sys.stderr)
-        return 2
-    except (Problem, UnknownModel) as error:
+    except (ValidationError, Problem, UnknownModel) as error:
         print(f"filterscope render: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,8 @@
 
 Each image is one hash (png, etag, activation, curve, created_at, and the filmstrip of snapshots
 its optimisation went through) with a TTL, so an evicted image loses
-all its fields at once. With `maxmemory-policy volatile-lru` Redis evicts only these keys, never
-the queue's or the visualisation records.
+all its fields at once. With `maxmemory-policy volatile-lru` Redis evicts only keys with a TTL:
+these, and RQ's own expiring records, never the queue or the visualisation records.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from redis import Redis
 from service.models import uploads
 
 IMAGE_PREFIX = "filterscope:image:"
-META_FIELDS = ("etag", "activation", "created_at", "curve")
+META_FIELDS = ("etag", "activation", "created_at", "curve", "owner")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ImageStore:
     def png(self, key: str) -> tuple[bytes, str] | None:
         """The PNG and its ETag, unless absent or rendered by a model that has since been deleted."""
         png, etag, owner = self.redis.hmget(IMAGE_PREFIX + key, "png", "etag", "owner")
-        if png is None or etag is None or (owner and uploads.is_revoked(self.redis, owner.decode())):
+        if png is None or etag is None or not self.live(owner):
             return None
         return png, etag.decode()
 
@@ -63,8 +63,8 @@ class ImageStore:
                 pipe.hmget(IMAGE_PREFIX + key, *META_FIELDS)
             rows = pipe.execute()
         found = {}
-        for key, (etag, activation, created_at, curve) in zip(keys, rows):
-            if etag is not None and activation is not None:
+        for key, (etag, activation, created_at, curve, owner) in zip(keys, rows):
+            if etag is not None and activation is not None and self.live(owner):
                 found[key] = ImageMeta(etag.decode(), float(activation), float(created_at or 0),
                                        json.loads(curve) if curve else [])
         return found
@@ -72,12 +72,18 @@ class ImageStore:
     def filmstrips(self, keys: list[str]) -> list[bytes | None]:
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.hget(IMAGE_PREFIX + key, "filmstrip")
-            return pipe.execute()
+                pipe.hmget(IMAGE_PREFIX + key, "filmstrip", "owner")
+            rows = pipe.execute()
+        return [strip if self.live(owner) else None for strip, owner in rows]
+
+    def live(self, owner: bytes | None) -> bool:
+        """False for an image whose model was deleted since it was rendered."""
+        return not (owner and uploads.is_revoked(self.redis, owner.decode()))
 
     def missing(self, keys: list[str]) -> list[str]:
+        """Keys with no servable image: never rendered, evicted, or of a deleted model."""
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.hexists(IMAGE_PREFIX + key, "png")
-            present = pipe.execute()
-        return [key for key, there in zip(keys, present) if not there]
+                pipe.hmget(IMAGE_PREFIX + key, "etag", "owner")
+            rows = pipe.execute()
+        return [key for key, (etag, owner) in zip(keys, rows) if etag is None or not self.live(owner)]

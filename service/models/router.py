@@ -9,7 +9,7 @@ from service.dependencies import RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.catalog import ModelInfo
 from service.models.inspection import request_inspection
-from service.models.standard import STANDARD_MODELS
+from service.models.standard import BUILTIN_IDS, STANDARD_MODELS
 from service.problems import Problem, invalid, not_found
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -71,12 +71,11 @@ def upload_model(
 ) -> JSONResponse:
     uploads.check_id(id)
     existing = catalog.published(redis, id)
-    if id in STANDARD_MODELS or (existing is not None and existing.source != "upload"):
+    if id in STANDARD_MODELS or id in BUILTIN_IDS or (existing is not None and existing.source != "upload"):
         raise Problem(409, "model-id-taken", f"{id!r} is a built-in or standard model; choose another id.")
     spec = uploads.upload_spec(preprocessing, input_range)
     if (file.filename or "").lower().endswith((".h5", ".hdf5")):
-        raise invalid("file", "legacy HDF5 (.h5) models are not accepted: Keras' safe_mode does not cover them; "
-                      "save the model as .keras (Keras 3)")
+        raise invalid("file", uploads.LEGACY_FORMAT)
     max_bytes = settings.max_upload_mb * 1024**2
     data = file.file.read(max_bytes + 1)
     uploads.check_archive(data, max_bytes)

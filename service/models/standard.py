@@ -14,6 +14,9 @@ from pathlib import Path
 from service.models.preprocessing import Mode, preprocessing_spec
 
 
+BUILTIN_IDS = {"vgg16-hed"}  # models that ship with Filterscope; no upload may take their ids
+
+
 @dataclass(frozen=True)
 class StandardModel:
     id: str

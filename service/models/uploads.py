@@ -5,9 +5,9 @@ worker ever loads one (with `safe_mode=True`), the API checks, without unpacking
 the upload's size; that it is a zip and not HDF5 or a SavedModel; its members (only those three,
 no paths), their uncompressed sizes and compression ratios (zip bombs); and every object named in
 `config.json`: each layer class must be on an allow-list of built-in Keras layers, every other object
-must come from Keras' own initializers, regularizers, constraints or dtype policies, and nothing may
-be a lambda, a function, a registered custom object, `TFSMLayer` or `TorchModuleWrapper`. The model
-needs an image input: rank 4, 1 or 3 channels.
+must come from Keras' own initializers, regularizers, constraints, dtype policies, optimizers, losses
+or metrics, and nothing may be a lambda, a function, a registered custom object, a dotted class path,
+`TFSMLayer` or `TorchModuleWrapper`. The model needs an image input: rank 4, 1 or 3 channels.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -50,6 +52,10 @@ ALLOWED_MODELS = {"Functional", "Sequential", "Model"}
 ALLOWED_OBJECT_MODULES = {"keras", "keras.initializers", "keras.regularizers", "keras.constraints", "keras.optimizers",
                           "keras.losses", "keras.metrics"}
 INTERNAL_MARKERS = {"__keras_tensor__"}
+# Keras resolves module "keras" plus a class name as keras.<name>: only these names may use it.
+ALLOWED_TOP_LEVEL = {"DTypePolicy", "FloatDTypePolicy", "Functional", "Sequential", "Model"}
+LEGACY_FORMAT = ("legacy HDF5 (.h5) models are not accepted: Keras' safe_mode does not cover them; save the model "
+                 "as .keras (Keras 3)")
 
 
 class UploadRecord(BaseModel):
@@ -73,13 +79,16 @@ def parse_input_range(text: str) -> tuple[float, float]:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
         raise invalid("input_range", "two numbers separated by a comma, such as 0,255 or 0,1")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise invalid("input_range", "two finite numbers, such as 0,255 or 0,1")
     if not low < high:
         raise invalid("input_range", "the first number must be below the second")
     return low, high
 
 
 def upload_spec(mode: Mode, input_range: str) -> dict:
-    return preprocessing_spec(mode, parse_input_range(input_range))
+    """`input_range` matters only for `none`; the other modes fix their own range."""
+    return preprocessing_spec(mode, parse_input_range(input_range) if mode == "none" else (0.0, 255.0))
 
 
 def check_archive(data: bytes, max_bytes: int) -> dict:
@@ -88,8 +97,7 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
         raise Problem(413, "upload-too-large", f"The file has {len(data)} bytes; the limit is {max_bytes}.",
                       errors=[{"field": "file", "reason": f"larger than {max_bytes} bytes"}])
     if data.startswith(HDF5_SIGNATURE):
-        raise invalid("file", "legacy HDF5 (.h5) models are not accepted: Keras' safe_mode does not cover them; "
-                      "save the model as .keras (Keras 3)")
+        raise invalid("file", LEGACY_FORMAT)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -113,10 +121,15 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
         raise invalid("file", f"the archive unpacks to {total} bytes, over the limit of {2 * max_bytes}")
     try:
         config = json.loads(archive.read("config.json"))
-    except (ValueError, zipfile.BadZipFile, OSError) as error:
+    except (ValueError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, RecursionError) as error:
         raise invalid("file", f"config.json is not readable JSON: {error}")
-    check_objects(config)
-    check_image_input(config)
+    if not isinstance(config, dict):
+        raise invalid("file", "config.json does not describe a model (it is not an object)")
+    try:
+        check_objects(config)
+        check_image_input(config)
+    except (AttributeError, TypeError, KeyError, RecursionError) as error:
+        raise invalid("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}")
     return config
 
 
@@ -139,6 +152,9 @@ def check_object(node: dict, path: str) -> None:
     if name in INTERNAL_MARKERS and module is None:
         return
     where = f"{name!r} at {path}"
+    if not isinstance(name, str) or "." in name or (module == "keras" and name not in ALLOWED_TOP_LEVEL):
+        raise invalid("file", f"{where} is not an accepted class name (dotted paths and other top-level Keras "
+                      "objects are refused)")
     if not isinstance(module, str) or not (module == "keras" or module.startswith("keras.")):
         raise invalid("file", f"{where} is not a built-in Keras object (module {module!r}): lambdas, functions and "
                       "custom objects are refused")
@@ -174,12 +190,15 @@ def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str
     """Write atomically (temporary name, fsync, rename) and return the path and SHA-256."""
     uploads_dir.mkdir(parents=True, exist_ok=True)
     target = uploads_dir / f"{model_id}.keras"
-    partial = uploads_dir / f".{model_id}.{os.getpid()}.partial"
-    with open(partial, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(partial, target)
+    handle, partial = tempfile.mkstemp(dir=uploads_dir, prefix=f".{model_id}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
     return target, hashlib.sha256(data).hexdigest()
 
 

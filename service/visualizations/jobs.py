@@ -149,14 +149,14 @@ class Visualizations:
         Returns whether any image is missing. A finished job whose images were evicted since, and
         a failed one, are replaced by a new job.
         """
-        keys = [t.key for t in record.images]
-        if not self.images.missing(keys):
+        image_keys = [t.key for t in record.images]
+        if not self.images.missing(image_keys):
             return False
         if self.is_active(self.job(record.id)):
             return True
         with self.redis.lock(LOCK_PREFIX + record.id, timeout=30, blocking_timeout=30, sleep=0.01):
             # Look again under the lock: another request may have queued, or even finished, the job.
-            missing = set(self.images.missing(keys))
+            missing = set(self.images.missing(image_keys))
             if not missing:
                 return False
             job = self.job(record.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 
@@ -114,6 +115,27 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def with_config(content: bytes, change) -> bytes:
+    """The same archive with its config.json edited by `change`."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "config.json":
+                config = json.loads(data)
+                change(config)
+                data = json.dumps(config).encode()
+            archive.writestr(member.filename, data)
+    return out.getvalue()
+
+
+def dotted_lambda(config: dict) -> None:
+    # module "keras" with a dotted name resolves to keras.layers.Lambda when Keras loads it
+    conv = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Conv2D")
+    conv.update(module="keras", class_name="layers.Lambda")
+
+
 def text_model() -> keras.Model:
     tokens = keras.Input((None,), dtype="int32")
     x = keras.layers.Embedding(100, 8)(tokens)
@@ -128,7 +150,12 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
     valid = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
     h5 = tmp_path / "model.h5"
     keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), include_top=False).save(h5)
+    small = keras_bytes(keras.Model(inputs := keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3)(inputs)), tmp_path)
     cases = [
+        ("dotted class path", upload(api, with_config(small, dotted_lambda), "evil-dotted"), 422, "dotted"),
+        ("config not a model", upload(api, with_config(small, lambda c: c.update(config=[1, 2])), "evil-config"),
+         422, "does not describe"),
+        ("built-in id", upload(api, small, "vgg16-hed"), 409, "built-in"),
         ("lambda", upload(api, lambda_file, "evil-lambda"), 422, "Lambda"),
         ("zip bomb", upload(api, zip_bomb(), "evil-bomb"), 422, "zip bomb"),
         ("truncated", upload(api, valid[: len(valid) // 2], "evil-truncated"), 422, "truncated"),

@@ -43,6 +43,7 @@ def measure(target: LayerTarget, pixels: np.ndarray, units: list[int], objective
 
 
 def images_per_batch(target: LayerTarget, size: int, count: int, memory_budget: int) -> int:
+    size = max(size, target.input_size or 0)  # a fixed-size model runs at its own size, whatever the image's
     fits = int(memory_budget // max(1.0, target.bytes_per_pixel * size * size))
     return max(1, min(count, fits))
 
