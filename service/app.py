@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from redis import Redis
 
 from service import problems
+from service.problems import Problem
 from service.health import router as health_router
 from service.images.router import router as images_router
 from service.models.router import router as models_router
@@ -38,9 +39,24 @@ async def lifespan(app: FastAPI):
         app.state.redis.close()
 
 
+MULTIPART_OVERHEAD = 1024**2  # room for the form fields around an upload's file
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Filterscope", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_uploads(request: Request, call_next):
+        # Checked before the body is read: an upload over the limit is never buffered to disk.
+        limit = get_settings().max_upload_mb * 1024**2 + MULTIPART_OVERHEAD
+        length = request.headers.get("content-length", "")
+        if request.method == "POST" and request.url.path == "/v1/models" and length.isdigit() and int(length) > limit:
+            return Problem(413, "upload-too-large", f"The request has {length} bytes; uploads are limited to "
+                           f"{get_settings().max_upload_mb} MB.", errors=[{"field": "file", "reason": "too large"}]
+                           ).response(request.url.path)
+        return await call_next(request)
+
     for router in (visualizations_router, images_router, models_router, health_router):
         app.include_router(router)
     return app

@@ -10,6 +10,7 @@ from rq.job import Job
 
 from service.images.store import ImageStore
 from service.models import catalog, uploads
+from service.models.standard import STANDARD_MODELS, find_weights, weights_stamp
 from service.settings import get_settings
 from service.visualizations.schemas import RenderSpec
 from worker.engine.images import encode_filmstrip, encode_png
@@ -60,16 +61,23 @@ def inspect(model_id: str) -> dict:
     job = get_current_job()
     redis = job.connection
     upload = uploads.get(redis, model_id)
+    settings = get_settings()
     try:
-        loaded = current(get_settings()).get(model_id, upload)
+        loaded = current(settings).get(model_id, upload)
     except Exception as error:
-        if upload is None:
+        reason = f"{type(error).__name__}: {error}"
+        if upload is not None:
+            uploads.mark(redis, model_id, upload.fingerprint, "rejected", reason)
+        elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
+            catalog.record_failure(redis, model_id, weights_stamp(path), reason)
+        else:
             raise
-        uploads.mark(redis, model_id, "rejected", f"{type(error).__name__}: {error}")
-        return {"model": model_id, "rejected": str(error)}
+        return {"model": model_id, "rejected": reason}
+    if upload is not None and uploads.get(redis, model_id) != upload:
+        return {"model": model_id, "superseded": True}  # replaced or deleted while it was being loaded
     catalog.publish(redis, loaded.info)
     if upload is not None:
-        uploads.mark(redis, model_id, "ready")
+        uploads.mark(redis, model_id, upload.fingerprint, "ready")
     publish_held(job)
     return {"model": model_id, "layers": len(loaded.info.layers), "fingerprint": loaded.info.fingerprint}
 

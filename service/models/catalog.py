@@ -7,15 +7,17 @@ ever loading a model itself.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from redis import Redis
 
 from service.models import uploads
-from service.models.standard import STANDARD_MODELS, find_weights, weights_dirs
+from service.models.standard import STANDARD_MODELS, find_weights, weights_dirs, weights_stamp
 
 MODELS_KEY = "filterscope:models"  # id -> ModelInfo JSON, written by workers after inspecting a model
+FAILURES_KEY = "filterscope:inspection-failures"  # standard id -> {"stamp", "detail"} of a weights file that failed
 
 
 class LayerInfo(BaseModel):
@@ -59,17 +61,37 @@ def published(redis: Redis, model_id: str) -> ModelInfo | None:
     return ModelInfo.model_validate_json(raw) if raw else None
 
 
-def standard_entry(model_id: str, weights_dir) -> ModelInfo | None:
-    """A standard model no worker has inspected yet: missing its weights, or about to be inspected."""
+def record_failure(redis: Redis, model_id: str, stamp: str, detail: str) -> None:
+    redis.hset(FAILURES_KEY, model_id, json.dumps({"stamp": stamp, "detail": detail}))
+
+
+def failure(redis: Redis, model_id: str, path) -> str | None:
+    """Why this very weights file failed to load, if it did."""
+    raw = redis.hget(FAILURES_KEY, model_id)
+    if not raw:
+        return None
+    recorded = json.loads(raw)
+    return recorded["detail"] if recorded["stamp"] == weights_stamp(path) else None
+
+
+def standard_entry(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
+    """A standard model no worker has inspected yet: missing its weights, about to be inspected, or
+    with a weights file that failed to load."""
     model = STANDARD_MODELS.get(model_id)
     if model is None:
         return None
     dirs = [str(d) for d in weights_dirs(weights_dir)]
-    present = find_weights(model, weights_dir) is not None
+    path = find_weights(model, weights_dir)
+    broken = failure(redis, model_id, path) if path else None
+    if path is None:
+        status, detail = "missing-weights", f"Place {model.weights_file} in {dirs[0]} (or {dirs[1]}); it is never downloaded."
+    elif broken:
+        status, detail = "rejected", f"{path} could not be loaded ({broken}); replace it with the file Keras saves."
+    else:
+        status, detail = "inspecting", None
     return ModelInfo(
-        id=model.id, name=model.name, source="standard", available=present,
-        status="inspecting" if present else "missing-weights",
-        detail=None if present else f"Place {model.weights_file} in {dirs[0]} (or {dirs[1]}); it is never downloaded.",
+        id=model.id, name=model.name, source="standard", available=path is not None and not broken,
+        status=status, detail=detail,
         input_shape=[model.input_size, model.input_size, 3], reference_input_size=model.input_size,
         preprocessing=model.preprocessing_spec(), weights_file=model.weights_file, weights_dirs=dirs,
     )
@@ -93,8 +115,8 @@ def get(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
         return upload_entry(redis, model_id, info)
     if info is not None and info.source == "standard":
         return info if info.available and find_weights(STANDARD_MODELS[model_id], weights_dir) else standard_entry(
-            model_id, weights_dir)
-    return info or standard_entry(model_id, weights_dir)
+            redis, model_id, weights_dir)
+    return info or standard_entry(redis, model_id, weights_dir)
 
 
 def all_models(redis: Redis, weights_dir) -> list[ModelInfo]:

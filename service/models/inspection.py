@@ -9,19 +9,21 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from service.settings import Settings
+from service.visualizations.jobs import LOCK_PREFIX
 
 INSPECT_TASK = "worker.tasks.inspect"
 INSPECTION_TIMEOUT = 600
 
 
-def inspection_job_id(model_id: str) -> str:
-    return f"inspect-{model_id}"
+def inspection_job_id(model_id: str, version: str = "") -> str:
+    """One inspection per model version: a new upload is inspected even while the old one is."""
+    return f"inspect-{model_id}-{version}" if version else f"inspect-{model_id}"
 
 
-def request_inspection(redis: Redis, settings: Settings, model_id: str) -> None:
+def request_inspection(redis: Redis, settings: Settings, model_id: str, version: str = "") -> None:
     """Queue an inspection unless one is queued or running; a finished or failed one is replaced."""
-    job_id = inspection_job_id(model_id)
-    with redis.lock(f"filterscope:lock:{job_id}", timeout=30, blocking_timeout=30, sleep=0.01):
+    job_id = inspection_job_id(model_id, version)
+    with redis.lock(LOCK_PREFIX + job_id, timeout=30, blocking_timeout=30, sleep=0.01):
         try:
             job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
             if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):

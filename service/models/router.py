@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
@@ -81,11 +82,12 @@ def upload_model(
     uploads.check_archive(data, max_bytes)
     previous = uploads.get(redis, id)
     path, fingerprint = uploads.store_file(data, settings.uploads_dir, id)
-    if previous is not None and previous.fingerprint != fingerprint:
-        uploads.revoke(redis, id, previous.fingerprint)
     uploads.save(redis, uploads.UploadRecord(id=id, name=name, preprocessing=spec, fingerprint=fingerprint,
                                              file=str(path)))
-    request_inspection(redis, settings, id)
+    if previous is not None and previous.fingerprint != fingerprint:
+        uploads.revoke(redis, id, previous.fingerprint)
+        Path(previous.file).unlink(missing_ok=True)
+    request_inspection(redis, settings, id, version=fingerprint[:16])
     info = catalog.get(redis, id, settings.effective_weights_dir)
     return JSONResponse(info.model_dump(mode="json"), status_code=202,
                         headers={"Location": f"/v1/models/{id}", "Retry-After": str(settings.retry_after)})

@@ -68,3 +68,9 @@ def find_weights(model: StandardModel, weights_dir: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def weights_stamp(path: Path) -> str:
+    """Size and modification time: a replaced weights file gets a new chance to load."""
+    stat = path.stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from redis import Redis
+from redis.exceptions import WatchError
 
 from service.models.preprocessing import Mode, preprocessing_spec
 from service.problems import Problem, invalid
@@ -187,9 +188,14 @@ def check_image_input(config: dict) -> None:
 
 
 def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str]:
-    """Write atomically (temporary name, fsync, rename) and return the path and SHA-256."""
+    """Write atomically (temporary name, fsync, rename) and return the path and SHA-256.
+
+    The file is named after its content, so a worker loading an upload always reads the bytes
+    whose fingerprint its record carries, even while a new version is being uploaded.
+    """
     uploads_dir.mkdir(parents=True, exist_ok=True)
-    target = uploads_dir / f"{model_id}.keras"
+    fingerprint = hashlib.sha256(data).hexdigest()
+    target = uploads_dir / f"{model_id}-{fingerprint[:16]}.keras"
     handle, partial = tempfile.mkstemp(dir=uploads_dir, prefix=f".{model_id}.", suffix=".partial")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -199,7 +205,7 @@ def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)
-    return target, hashlib.sha256(data).hexdigest()
+    return target, fingerprint
 
 
 def owner(model_id: str, fingerprint: str) -> str:
@@ -220,10 +226,20 @@ def all_ids(redis: Redis) -> list[str]:
     return [raw.decode() for raw in redis.hkeys(UPLOADS_KEY)]
 
 
-def mark(redis: Redis, model_id: str, status: str, detail: str | None = None) -> None:
-    record = get(redis, model_id)
-    if record is not None:
-        redis.hset(UPLOADS_KEY, model_id, record.model_copy(update={"status": status, "detail": detail}).model_dump_json())
+def mark(redis: Redis, model_id: str, fingerprint: str, status: str, detail: str | None = None) -> None:
+    """Record an inspection's verdict, unless the upload was replaced or deleted meanwhile."""
+    with redis.pipeline() as pipe:
+        pipe.watch(UPLOADS_KEY)
+        raw = pipe.hget(UPLOADS_KEY, model_id)
+        record = UploadRecord.model_validate_json(raw) if raw else None
+        if record is None or record.fingerprint != fingerprint:
+            return
+        pipe.multi()
+        pipe.hset(UPLOADS_KEY, model_id, record.model_copy(update={"status": status, "detail": detail}).model_dump_json())
+        try:
+            pipe.execute()
+        except WatchError:
+            pass  # the record changed under us: the newer upload gets its own inspection
 
 
 def revoke(redis: Redis, model_id: str, fingerprint: str) -> None:

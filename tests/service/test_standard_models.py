@@ -53,3 +53,16 @@ def test_a_model_whose_weights_are_present_is_inspected_and_rendered(api, data_d
     logits = request(layer="predictions", filters=[7], seed=602, objective="logit") | {"model": "mobilenet-v2"}
     done = wait_finished(api, api.post("/v1/visualizations", json=logits).json()["id"])
     assert done["status"] == "finished", done.get("error")  # random weights: the logit itself may not move
+
+
+def test_a_weights_file_that_cannot_be_loaded_is_reported_not_retried_forever(api, data_dir):
+    broken = data_dir / "weights" / "xception_weights_tf_dim_ordering_tf_kernels.h5"
+    broken.parent.mkdir(exist_ok=True)
+    broken.write_bytes(b"not an HDF5 file")
+    assert api.post("/v1/visualizations", json={"model": "xception", "layer": "block1_conv1",
+                                                "filters": [0]}).status_code == 409
+    model = wait_for(lambda: (m := api.get("/v1/models/xception").json())["status"] == "rejected" and m, 120,
+                     "xception rejected")
+    assert model["available"] is False and str(broken) in model["detail"]
+    answer = api.post("/v1/visualizations", json={"model": "xception", "layer": "block1_conv1", "filters": [0]})
+    assert answer.status_code == 409 and "could not be loaded" in answer.json()["detail"]

@@ -95,7 +95,7 @@ def test_deleting_an_upload_stops_serving_its_images(api, data_dir):
     assert api.delete("/v1/models/short-lived").status_code == 204
     assert api.get(url).status_code == 404
     assert api.get("/v1/models/short-lived").status_code == 404
-    assert not (data_dir / "models" / "uploads" / "short-lived.keras").exists()
+    assert not list((data_dir / "models" / "uploads").glob("short-lived*"))
     assert api.delete("/v1/models/vgg16-hed").status_code == 409
 
 
@@ -176,3 +176,25 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
     listed = {m["id"] for m in api.get("/v1/models").json()}
     assert not any(model_id.startswith("evil") for model_id in listed)
     assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
+
+
+def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path):
+    def conv_model(seed: int) -> bytes:
+        keras.utils.set_random_seed(seed)
+        inputs = keras.Input((None, None, 3))
+        return keras_bytes(keras.Model(inputs, keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)),
+                           tmp_path)
+
+    body = {"model": "reuploaded", "layer": "conv", "filters": [0], "params": {"steps": 5, "image_size": 16}}
+    upload(api, conv_model(1), "reuploaded", input_range="0,1")
+    first = wait_ready(api, "reuploaded")
+    old = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    assert api.get(old["images"][0]["url"]).status_code == 200
+
+    upload(api, conv_model(2), "reuploaded", input_range="0,1")
+    wait_for(lambda: (m := api.get("/v1/models/reuploaded").json())["status"] == "ready"
+                      and m["fingerprint"] != first["fingerprint"] and m, 120, "re-inspection")
+    assert api.get(old["images"][0]["url"]).status_code == 404  # the old weights' image is gone
+    new = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    assert new["id"] != old["id"] and new["images"][0]["url"] != old["images"][0]["url"]
+    assert api.get(new["images"][0]["url"]).status_code == 200
