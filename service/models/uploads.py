@@ -129,6 +129,7 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
     try:
         check_objects(config)
         check_image_input(config)
+        check_visualisable(config)
     except (AttributeError, TypeError, KeyError, RecursionError) as error:
         raise invalid("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}")
     return config
@@ -185,6 +186,17 @@ def check_image_input(config: dict) -> None:
     if not shape or len(shape) != 4 or shape[-1] not in (1, 3):
         raise invalid("file", f"the model needs an image input (batch, height, width, 1 or 3 channels); its input "
                       f"shape is {shape}")
+
+
+# Layer classes a worker can visualise (see worker/models/registry.py); one must be present.
+VISUALISABLE = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Activation", "ReLU", "Add",
+                "Concatenate", "Dense"}
+
+
+def check_visualisable(config: dict) -> None:
+    classes = {layer.get("class_name") for layer in config.get("config", {}).get("layers", [])}
+    if not classes & VISUALISABLE:
+        raise invalid("file", "the model has no visualisable layer (a convolution, activation, join or Dense layer)")
 
 
 def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str]:

@@ -198,3 +198,32 @@ def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path):
     new = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
     assert new["id"] != old["id"] and new["images"][0]["url"] != old["images"][0]["url"]
     assert api.get(new["images"][0]["url"]).status_code == 200
+
+
+def test_uploads_and_deletions_need_a_key_when_keys_are_configured(service_env, data_dir):
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import ROOT, free_port, stop
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--port", str(port)],
+        env=dict(service_env, FILTERSCOPE_API_KEYS="k1, k2"), cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: httpx.get(base + "/healthz").status_code == 200, 60, "API start", process)
+        form = {"id": "keyed", "name": "keyed", "preprocessing": "none", "input_range": "0,1"}
+        files = {"file": ("m.keras", b"not a model", "application/octet-stream")}
+        for headers in ({}, {"X-API-Key": "wrong"}):
+            answer = httpx.post(base + "/v1/models", data=form, files=files, headers=headers)
+            assert answer.status_code == 401 and answer.headers["content-type"] == "application/problem+json"
+            assert httpx.delete(base + "/v1/models/keyed", headers=headers).status_code == 401
+        # With a valid key the request gets as far as the file checks.
+        assert httpx.post(base + "/v1/models", data=form, files=files, headers={"X-API-Key": "k2"}).status_code == 422
+        assert httpx.get(base + "/v1/models").status_code == 200  # reading needs no key
+    finally:
+        stop(process)
