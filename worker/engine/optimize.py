@@ -61,9 +61,7 @@ class GradientAscent:
     @classmethod
     def for_target(cls, target: LayerTarget, params: FilledParams, batch: int) -> GradientAscent:
         key = (params.method, params.objective, params.diversity, params.image_size, batch)
-        if key not in target.cache:
-            target.cache[key] = cls(target, params, batch)
-        return target.cache[key]
+        return target.cached(key, lambda: cls(target, params, batch))
 
     def reset(self, units: list[int | None], params: FilledParams) -> None:
         per_image, indices = batch_layout(units, params.diversity)

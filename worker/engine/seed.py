@@ -101,9 +101,7 @@ class DreamModel:
     @classmethod
     def for_target(cls, target: LayerTarget, params: FilledParams, batch: int) -> DreamModel:
         key = ("seed", params.objective, params.image_size, batch)
-        if key not in target.cache:
-            target.cache[key] = cls(target, batch, params.image_size, params.objective)
-        return target.cache[key]
+        return target.cached(key, lambda: cls(target, batch, params.image_size, params.objective))
 
     def rgb(self) -> np.ndarray:
         pixels = self.dense.kernel.numpy().reshape(self.shape)

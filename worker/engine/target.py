@@ -3,11 +3,15 @@ activation function, plus the preprocessing that turns RGB in [0, 1] into the mo
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+
+MAX_CACHED = 8  # traced steps kept per layer
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class LayerTarget:
     bytes_per_pixel: float  # activation memory of one image per input pixel, forward and backward
     input_size: int | None = None  # a model with a fixed input size sees every image resized to it
     input_channels: int = 3  # a one-channel model sees the grey of the RGB image
-    cache: dict = field(default_factory=dict)  # compiled optimisers, kept for later jobs
+    cache: OrderedDict = field(default_factory=OrderedDict)  # compiled steps, kept for later jobs (LRU)
 
     @classmethod
     def build(cls, model: keras.Model, layer_name: str, preprocessing: Preprocessing) -> LayerTarget:
@@ -107,8 +111,7 @@ class LayerTarget:
         """
         if precision == "float32":
             return self
-        if precision not in self.cache:
-            self.cache[precision] = LayerTarget(
+        return self.cached(precision, lambda: LayerTarget(
                 layer_name=self.layer_name,
                 model=cast_model(self.model, precision),
                 activation=self.activation,
@@ -117,8 +120,18 @@ class LayerTarget:
                 bytes_per_pixel=self.bytes_per_pixel / 2,
                 input_size=self.input_size,
                 input_channels=self.input_channels,
-            )
-        return self.cache[precision]
+            ))
+
+    def cached(self, key, build):
+        """A traced step (or precision variant) for `key`, built once; the least recently used of
+        more than MAX_CACHED go, so a worker serving many shapes does not grow without bound."""
+        if key in self.cache:
+            self.cache.move_to_end(key)
+        else:
+            self.cache[key] = build()
+            while len(self.cache) > MAX_CACHED:
+                self.cache.popitem(last=False)
+        return self.cache[key]
 
 
 def cast_model(model: keras.Model, dtype: str) -> keras.Model:
