@@ -93,7 +93,7 @@ def parse_filters(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("filters are comma-separated integers, e.g. 0,1,2")
+        raise argparse.ArgumentTypeError("filters are comma-separated integers, e.g. 0,1,2") from None
 
 
 def parser() -> argparse.ArgumentParser:

@@ -22,7 +22,7 @@ def readyz(redis: RedisDep) -> dict:
         redis.ping()
         workers = [w for w in Worker.all(connection=redis) if redis.exists(w.key)]
     except RedisError as error:
-        raise Problem(503, "not-ready", f"Redis is not reachable: {error}", "Not ready")
+        raise Problem(503, "not-ready", f"Redis is not reachable: {error}", "Not ready") from None
     if not workers:
         raise Problem(503, "not-ready", "No live worker is registered: start one with `filterscope worker`.", "Not ready")
     return {"status": "ready", "workers": len(workers)}

@@ -79,7 +79,7 @@ def parse_input_range(text: str) -> tuple[float, float]:
     try:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
-        raise invalid("input_range", "two numbers separated by a comma, such as 0,255 or 0,1")
+        raise invalid("input_range", "two numbers separated by a comma, such as 0,255 or 0,1") from None
     if not (math.isfinite(low) and math.isfinite(high)):
         raise invalid("input_range", "two finite numbers, such as 0,255 or 0,1")
     if not low < high:
@@ -104,7 +104,7 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise invalid("file", "not a .keras archive (a zip file): truncated, corrupt or another format such as a "
-                      "SavedModel")
+                      "SavedModel") from None
     names = {m.filename for m in members}
     if names != MEMBERS or len(members) != len(MEMBERS):
         unexpected = sorted(names - MEMBERS) or sorted(MEMBERS - names)
@@ -123,7 +123,7 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
     try:
         config = json.loads(archive.read("config.json"))
     except (ValueError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, RecursionError) as error:
-        raise invalid("file", f"config.json is not readable JSON: {error}")
+        raise invalid("file", f"config.json is not readable JSON: {error}") from None
     if not isinstance(config, dict):
         raise invalid("file", "config.json does not describe a model (it is not an object)")
     try:
@@ -131,7 +131,7 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
         check_image_input(config)
         check_visualisable(config)
     except (AttributeError, TypeError, KeyError, RecursionError) as error:
-        raise invalid("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}")
+        raise invalid("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}") from None
     return config
 
 

@@ -63,7 +63,7 @@ def build_record(request: VisualizationRequest, model: ModelInfo) -> Visualizati
     """Check the request against the model's metadata and fill in everything it left out."""
     layer = model.layer(request.layer)
     if layer is None:
-        names = ", ".join(l.name for l in model.layers)
+        names = ", ".join(known.name for known in model.layers)
         raise invalid("layer", f"model {model.id!r} has no visualisable layer {request.layer!r}; valid layers: {names}")
     params = request.params.filled()
     filters = checked_filters(request, layer, params)
