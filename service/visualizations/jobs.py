@@ -143,24 +143,28 @@ class Visualizations:
         except NoSuchJobError:
             return None
 
-    def ensure_rendered(self, record: VisualizationRecord) -> bool:
+    def ensure_rendered(self, record: VisualizationRecord, retry_failed: bool = True) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
-        Returns whether any image is missing. A finished job whose images were evicted since, and
-        a failed one, are replaced by a new job.
+        Returns whether images are on their way. A finished job whose images were evicted since is
+        replaced by a new job; so is a failed one, unless `retry_failed` is False (a poll leaves a
+        failure for the client to see; only a new POST retries it).
         """
         image_keys = [t.key for t in record.images]
         if not self.images.missing(image_keys):
             return False
-        if self.is_active(self.job(record.id)):
+        status = status_of(self.job(record.id))
+        if status in ACTIVE:
             return True
+        if status in ENDED_BADLY and not retry_failed:
+            return False
         with self.redis.lock(LOCK_PREFIX + record.id, timeout=30, blocking_timeout=30, sleep=0.01):
             # Look again under the lock: another request may have queued, or even finished, the job.
             missing = set(self.images.missing(image_keys))
             if not missing:
                 return False
             job = self.job(record.id)
-            if self.is_active(job):
+            if status_of(job) in ACTIVE:
                 return True
             if job is not None:
                 job.delete()
@@ -178,14 +182,6 @@ class Visualizations:
             )
             self.redis.incr(JOBS_CREATED_KEY)
         return True
-
-    @staticmethod
-    def is_active(job: Job | None) -> bool:
-        return job is not None and job.get_status() in ACTIVE
-
-    def has_failed(self, record: VisualizationRecord) -> bool:
-        job = self.job(record.id)
-        return job is not None and job.get_status() in ENDED_BADLY
 
     def describe(self, record: VisualizationRecord) -> Visualization:
         cached = self.images.meta([t.key for t in record.images])
@@ -209,12 +205,17 @@ class Visualizations:
         )
 
 
+def status_of(job: Job | None) -> JobStatus | None:
+    """The status read when the job was fetched: no further round trip to Redis."""
+    return job.get_status(refresh=False) if job is not None else None
+
+
 def job_status(job: Job | None, complete: bool) -> str:
     if complete:
         return "finished"
     if job is None:
         return "queued"
-    status = job.get_status()
+    status = status_of(job)
     if status == JobStatus.STARTED:
         return "running"
     if status in ENDED_BADLY:
@@ -237,8 +238,8 @@ def failure_of(job: Job | None) -> dict:
     detail = error.get("detail")
     if not detail and job is not None and job.exc_info:
         detail = job.exc_info.strip().splitlines()[-1]
-    if job is not None and job.get_status() in (JobStatus.STOPPED, JobStatus.CANCELED):
-        detail = f"The job was {job.get_status().value}."
+    if status_of(job) in (JobStatus.STOPPED, JobStatus.CANCELED):
+        detail = f"The job was {status_of(job).value}."
     return {"type": "/problems/" + error.get("slug", "render-failed"), "title": error.get("title", "Rendering failed"),
             "status": 500, "detail": detail or "The worker failed without a message."}
 

@@ -94,7 +94,7 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     record = load_record(visualizations, visualization_id)
     # Images evicted from the cache since they were rendered are queued again; a failed job
     # stays failed until the client POSTs again.
-    if not visualizations.has_failed(record) and visualizations.ensure_rendered(record):
+    if visualizations.ensure_rendered(record, retry_failed=False):
         response.headers["Retry-After"] = str(settings.retry_after)
     return visualizations.describe(record)
 
