@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 import runners
 
 FILTERS = list(range(16))

@@ -24,9 +24,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from service.visualizations.schemas import Params  # noqa: E402
+from worker.engine.images import to_8bit  # noqa: E402
+from worker.engine.methods import ENGINE_METHODS  # noqa: E402
 from worker.engine.objectives import channel_mean  # noqa: E402
 from worker.engine.optimize import GradientAscent  # noqa: E402
-from worker.engine.render import to_8bit  # noqa: E402
 from worker.engine.parameterisations import starting_noise  # noqa: E402
 from worker.engine.seed import DreamModel  # noqa: E402
 from worker.engine.target import LayerTarget  # noqa: E402
@@ -80,7 +81,9 @@ def filterscope(target: LayerTarget, filters: list[int], method: str, size: int,
         dream = DreamModel.for_target(target, params, len(filters))
         snapshot = dream.rgb
     else:
-        ascent = GradientAscent.for_target(target, params, len(filters))
+        method_parts = ENGINE_METHODS[params.method]
+        ascent = GradientAscent.for_target(target, params, len(filters), method_parts.parameterisation,
+                                           method_parts.robustness)
         snapshot = ascent.images
 
     def on_step(step: int) -> None:

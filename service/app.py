@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from redis import Redis
 
+from core import __version__
+from core.errors import UploadTooLarge
+from core.settings import Settings, get_settings
 from service import problems
-from service.problems import Problem
 from service.health import router as health_router
 from service.images.router import router as images_router
 from service.models.router import router as models_router
-from service.settings import get_settings
+from service.problems import Problem
 from service.visualizations.router import router as visualizations_router
 
 DESCRIPTION = """
@@ -31,8 +33,7 @@ Every error is `application/problem+json` (RFC 9457); validation errors list eac
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    settings = get_settings()
-    app.state.redis = Redis.from_url(settings.effective_redis_url, health_check_interval=30)
+    app.state.redis = Redis.from_url(app.state.settings.effective_redis_url, health_check_interval=30)
     try:
         yield
     finally:
@@ -42,19 +43,22 @@ async def lifespan(app: FastAPI):
 MULTIPART_OVERHEAD = 1024**2  # room for the form fields around an upload's file
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="Filterscope", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API; `settings` default to the environment's."""
+    app = FastAPI(title="Filterscope", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings or get_settings()
     problems.install(app)
 
     @app.middleware("http")
     async def refuse_oversized_uploads(request: Request, call_next):
         # Checked before the body is read: an upload over the limit is never buffered to disk.
-        limit = get_settings().max_upload_mb * 1024**2 + MULTIPART_OVERHEAD
+        settings = app.state.settings
         length = request.headers.get("content-length", "")
-        if request.method == "POST" and request.url.path == "/v1/models" and length.isdigit() and int(length) > limit:
-            return Problem(413, "upload-too-large", f"The request has {length} bytes; uploads are limited to "
-                           f"{get_settings().max_upload_mb} MB.", errors=[{"field": "file", "reason": "too large"}]
-                           ).response(request.url.path)
+        if (request.method == "POST" and request.url.path == "/v1/models" and length.isdigit()
+                and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD):
+            too_large = UploadTooLarge(f"The request has {length} bytes; uploads are limited to "
+                                       f"{settings.max_upload_mb} MB.", errors=[{"field": "file", "reason": "too large"}])
+            return Problem.of(too_large).response(request.url.path)
         return await call_next(request)
 
     for router in (visualizations_router, images_router, models_router, health_router):

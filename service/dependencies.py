@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from redis import Redis
 
+from core.settings import Settings
 from service.problems import Problem
-from service.settings import Settings, get_settings
 
 
 def get_redis(request: Request) -> Redis:
     return request.app.state.redis
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
 
 
 def require_json(request: Request) -> None:
@@ -26,6 +31,14 @@ def require_json(request: Request) -> None:
         )
 
 
+def require_api_key(settings: Annotated[Settings, Depends(app_settings)], x_api_key: str | None = Header(None)) -> None:
+    keys = settings.api_key_set
+    if keys and x_api_key not in keys:
+        raise Problem(401, "unauthorized", "This operation needs a valid X-API-Key header.", "Unauthorized",
+                      headers={"WWW-Authenticate": "X-API-Key"})
+
+
 RedisDep = Annotated[Redis, Depends(get_redis)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 JsonBody = Depends(require_json)
+ApiKey = Depends(require_api_key)

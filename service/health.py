@@ -1,3 +1,5 @@
+"""Liveness of the API process and readiness of the whole service."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -5,7 +7,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 
 from service.dependencies import RedisDep
-from service.problems import Problem
+from service.problems import Problem, responses
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +18,7 @@ def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Redis is reachable and at least one worker is alive",
-            responses={503: {"description": "Not ready; `detail` says why", "content": {"application/problem+json": {}}}})
+            responses=responses({503: "Not ready; `detail` says why"}))
 def readyz(redis: RedisDep) -> dict:
     try:
         redis.ping()

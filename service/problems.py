@@ -1,4 +1,9 @@
-"""RFC 9457 problem details: every error the API answers with, in one place."""
+"""RFC 9457 problem details: the one place where errors become HTTP answers.
+
+Domain errors (core/errors.py) carry a slug; `STATUS` gives each slug its status here, at the
+edge, and a failed job's recorded slug is reported with the same status. `Problem` is for what
+only HTTP can get wrong (content types, keys, JSON syntax, Redis being away).
+"""
 
 from __future__ import annotations
 
@@ -10,22 +15,37 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core import errors
+from core.store.jobs import JobError
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/problems/"
 
+STATUS = {
+    errors.InvalidRequest.slug: 422,
+    errors.NotFound.slug: 404,
+    errors.ImageNotFound.slug: 404,
+    errors.NotFinished.slug: 409,
+    errors.ModelNotReady.slug: 409,
+    errors.ModelUnavailable.slug: 409,
+    errors.ModelIdTaken.slug: 409,
+    errors.ModelNotDeletable.slug: 409,
+    errors.StaleModel.slug: 409,  # the model changed under the request: submit it again
+    errors.UploadTooLarge.slug: 413,
+    errors.UnusableModel.slug: 422,
+    errors.RenderFailed.slug: 500,
+}
+
+
+def status_of(slug: str) -> int:
+    return STATUS.get(slug, 500)
+
 
 class Problem(Exception):
-    """An error a client can cause or must know about; `slug` names its type."""
+    """An error only the HTTP layer knows about; `slug` names its type."""
 
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        title: str | None = None,
-        errors: list[dict] | None = None,
-        headers: dict[str, str] | None = None,
-    ):
+    def __init__(self, status: int, slug: str, detail: str, title: str | None = None,
+                 errors: list[dict] | None = None, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status = status
         self.slug = slug
@@ -33,6 +53,11 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+
+    @classmethod
+    def of(cls, error: errors.FilterscopeError) -> Problem:
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        return cls(status_of(error.slug), error.slug, error.detail, error.title, error.errors, headers)
 
     def body(self, instance: str | None = None) -> dict:
         body = {"type": PROBLEM_BASE + self.slug, "title": self.title, "status": self.status, "detail": self.detail}
@@ -46,13 +71,15 @@ class Problem(Exception):
         return JSONResponse(self.body(instance), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
 
 
-def invalid(field: str, reason: str) -> Problem:
-    """A request that parsed but asks for something that does not exist or is out of range."""
-    return Problem(422, "invalid-request", f"{field}: {reason}", "Invalid request", [{"field": field, "reason": reason}])
+def job_problem(error: JobError) -> dict:
+    """A failed job's error as the problem object of its visualisation."""
+    return {"type": PROBLEM_BASE + error.slug, "title": error.title, "status": status_of(error.slug),
+            "detail": error.detail}
 
 
-def not_found(what: str) -> Problem:
-    return Problem(404, "not-found", f"{what} does not exist.", "Not found")
+def responses(described: dict[int, str]) -> dict[int, dict]:
+    """OpenAPI entries for problem answers: {status: description}."""
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in described.items()}
 
 
 def field_name(location: tuple) -> str:
@@ -64,14 +91,14 @@ def field_name(location: tuple) -> str:
 
 
 def validation_problem(exc: RequestValidationError) -> Problem:
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        reason = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "invalid JSON")
+    errors_found = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors_found):
+        reason = next(e for e in errors_found if e.get("type") == "json_invalid").get("ctx", {}).get("error", "invalid JSON")
         return Problem(400, "malformed-json", f"The body is not valid JSON: {reason}.", "Malformed JSON",
                        [{"field": "body", "reason": f"not valid JSON: {reason}"}])
-    listed = [{"field": field_name(tuple(e["loc"])), "reason": friendly_reason(e)} for e in errors]
+    listed = [{"field": field_name(tuple(e["loc"])), "reason": friendly_reason(e)} for e in errors_found]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in listed)
-    return Problem(422, "invalid-request", detail, "Invalid request", listed)
+    return Problem(422, errors.InvalidRequest.slug, detail, errors.InvalidRequest.title, listed)
 
 
 def friendly_reason(error: dict) -> str:
@@ -86,6 +113,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem):
         return exc.response(request.url.path)
+
+    @app.exception_handler(errors.FilterscopeError)
+    async def on_domain_error(request: Request, exc: errors.FilterscopeError):
+        return Problem.of(exc).response(request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError):

@@ -1,77 +1,47 @@
-"""Shared, real parts for the whole test run: one private redis-server on a free port, one data
-directory, one API (uvicorn) and one worker as subprocesses, and one in-process vgg16-hed."""
+"""Shared, real parts for the whole run: one private redis-server on a free port (a flushed
+database per in-process test), one data directory, the API in process behind an HTTP client
+transport, RQ's worker in burst mode in this process, and models loaded once."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
+from typing import NamedTuple
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from core.models import ModelInfo
+from core.preprocessing import preprocessing_spec
+from core.settings import Settings, get_settings
+from core.store import catalog, jobs, uploads
+from tests.helpers import free_port, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 180.0
+TINY_MODEL_FILE = ROOT / "tests" / "data" / "tiny-cnn.keras"
 UPLOAD_LIMIT_MB = 80  # above the 59 MB vgg16-hed file, low enough to test the limit cheaply
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what}: the process exited with code {process.returncode}")
-        try:
-            result = predicate()
-            if result:
-                return result
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+IN_PROCESS_DB = 0  # flushed before every in-process test; end-to-end processes use their own
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> str:
+def redis_port(tmp_path_factory) -> int:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed; .ci/run installs it (apt-get install redis-server)")
     port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(directory), "--maxmemory-policy", "volatile-lru"],
+         "--dir", str(tmp_path_factory.mktemp("redis")), "--maxmemory-policy", "volatile-lru"],
         stdout=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    wait_for(lambda: Redis.from_url(url).ping(), 10, "redis-server start", process)
-    yield url
+    wait_for(lambda: Redis(port=port).ping(), 10, "redis-server start", process)
+    yield port
     stop(process)
-
-
-@pytest.fixture(scope="session")
-def redis(redis_url) -> Redis:
-    return Redis.from_url(redis_url)
 
 
 @pytest.fixture(scope="session")
@@ -80,52 +50,88 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def service_env(redis_url, data_dir) -> dict[str, str]:
-    env = dict(os.environ, REDIS_URL=redis_url, FILTERSCOPE_DATA_DIR=str(data_dir), TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=str(ROOT), FILTERSCOPE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
-    os.environ.update({"REDIS_URL": redis_url, "FILTERSCOPE_DATA_DIR": str(data_dir)})
-    return env
+def settings(redis_port, data_dir) -> Settings:
+    """The environment's settings, which the in-process worker reads as a worker process would."""
+    os.environ.update(REDIS_URL=f"redis://127.0.0.1:{redis_port}/{IN_PROCESS_DB}", FILTERSCOPE_DATA_DIR=str(data_dir),
+                      FILTERSCOPE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB), TF_CPP_MIN_LOG_LEVEL="2")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture
+def redis(settings) -> Redis:
+    """The in-process database, empty at the start of the test."""
+    connection = Redis.from_url(settings.effective_redis_url)
+    connection.flushdb()
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")
-def worker_process(service_env, redis, data_dir):
-    """One worker for the whole run; ready once it has published vgg16-hed to the catalog."""
-    log = open(data_dir / "worker.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=service_env, cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
-    wait_for(lambda: redis.hexists("filterscope:models", "vgg16-hed"), START_TIMEOUT, "worker start", process)
-    yield process
-    stop(process)
-    log.close()
+def app_client(settings) -> TestClient:
+    from service.app import create_app
 
-
-@pytest.fixture(scope="session")
-def api_process(service_env, data_dir):
-    port = free_port()
-    log = open(data_dir / "api.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=service_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: httpx.get(base_url + "/healthz").status_code == 200, 60, "API start", process)
-    process.base_url = base_url
-    yield process
-    stop(process)
-    log.close()
-
-
-@pytest.fixture(scope="session")
-def api(api_process, worker_process) -> httpx.Client:
-    """An HTTP client of the running API, with a worker behind it."""
-    with httpx.Client(base_url=api_process.base_url, timeout=30) as client:
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
-def vgg16(data_dir):
-    """vgg16-hed loaded in the test process, for engine tests."""
-    from worker.models.registry import ModelRegistry
+@pytest.fixture
+def api(app_client, redis) -> TestClient:
+    """The API in this process, over an empty database."""
+    return app_client
 
-    return ModelRegistry(data_dir / "models").get("vgg16-hed")
+
+@pytest.fixture
+def run_jobs(redis, settings):
+    """Run every queued job in this process, as a worker would, until the queue is empty."""
+
+    def run() -> None:
+        worker = SimpleWorker([jobs.queue(redis, settings.queue_name)], connection=redis, serializer=JSONSerializer)
+        worker.work(burst=True, logging_level="WARNING")
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def registry(settings):
+    """The worker's process-wide registry: models load once per run."""
+    from worker.models.registry import current
+
+    return current(settings)
+
+
+@pytest.fixture(scope="session")
+def vgg16(registry):
+    """vgg16-hed loaded once, for engine tests and the in-process worker alike."""
+    return registry.get("vgg16-hed")
+
+
+@pytest.fixture
+def vgg16_in_catalog(redis, vgg16) -> str:
+    """vgg16-hed published to the catalog, as a worker does when it starts."""
+    catalog.publish(redis, vgg16.info)
+    return vgg16.info.id
+
+
+class Inspected(NamedTuple):
+    record: uploads.UploadRecord
+    info: ModelInfo
+
+
+@pytest.fixture(scope="session")
+def tiny_upload(settings, registry) -> Inspected:
+    """A small fixed CNN (conv1, conv2, classes) stored as an upload, inspected once."""
+    from service.models.uploads import store_file
+
+    path, fingerprint = store_file(TINY_MODEL_FILE.read_bytes(), settings.uploads_dir, "tiny")
+    record = uploads.UploadRecord(id="tiny", name="tiny CNN", fingerprint=fingerprint, file=str(path),
+                                  preprocessing=preprocessing_spec("none", (0.0, 1.0)), status="ready")
+    return Inspected(record, registry.get(record.id, record).info)
+
+
+@pytest.fixture
+def tiny(redis, tiny_upload) -> str:
+    """The tiny CNN uploaded and inspected: in the catalog, ready to render."""
+    uploads.save(redis, tiny_upload.record)
+    catalog.publish(redis, tiny_upload.info)
+    return tiny_upload.record.id

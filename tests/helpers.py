@@ -1,31 +1,59 @@
-"""Small helpers the tests share: submitting a visualisation and waiting for it."""
+"""Small helpers the tests share."""
 
 from __future__ import annotations
 
 import io
+import socket
+import subprocess
 import time
 
-import httpx
 import numpy as np
 from PIL import Image
 
-FINISH_TIMEOUT = 240.0
-JOBS_CREATED = "filterscope:stats:jobs_created"
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-def request(layer: str = "block3_conv1", filters=(0,), seed: int = 0, **params) -> dict:
-    return {"model": "vgg16-hed", "layer": layer, "filters": list(filters),
-            "params": {"steps": 12, "image_size": 32, "seed": seed, **params}}
-
-
-def wait_finished(api: httpx.Client, visualization_id: str, timeout: float = FINISH_TIMEOUT) -> dict:
+def wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | None = None):
+    """Poll `predicate` until it returns something true; on timeout, say what it last raised."""
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
-        body = api.get(f"/v1/visualizations/{visualization_id}").json()
-        if body["status"] in ("finished", "failed"):
-            return body
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with code {process.returncode}")
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception as error:  # noqa: BLE001 - kept for the timeout message
+            last_error = error
         time.sleep(0.1)
-    raise TimeoutError(f"visualisation {visualization_id} did not finish within {timeout:.0f} s")
+    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s"
+                       + (f"; last error: {last_error!r}" if last_error else ""))
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def request(model: str = "vgg16-hed", layer: str = "block3_conv1", filters=(0,), seed: int = 0, **params) -> dict:
+    body = {"model": model, "layer": layer, "params": {"steps": 12, "image_size": 32, "seed": seed, **params}}
+    if filters is not None:
+        body["filters"] = list(filters)
+    return body
+
+
+def tiny_request(layer: str = "conv2", filters=(0,), seed: int = 0, **params) -> dict:
+    return request("tiny", layer, filters, seed, **({"steps": 6, "image_size": 16} | params))
 
 
 def decode_png(data: bytes) -> np.ndarray:

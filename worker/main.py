@@ -11,11 +11,11 @@ import os
 import socket
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from service.models import catalog
-from service.settings import Settings
+from core.settings import Settings
+from core.store import catalog, jobs
 
 log = logging.getLogger("filterscope.worker")
 
@@ -43,7 +43,7 @@ def run(settings: Settings, burst: bool = False) -> None:
     configure_tensorflow()
     redis = Redis.from_url(settings.effective_redis_url)
     load_and_publish(settings, redis)
-    queue = Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
+    queue = jobs.queue(redis, settings.queue_name)
     name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
     worker = SimpleWorker([queue], connection=redis, serializer=JSONSerializer, name=name)
     worker.work(burst=burst, logging_level="INFO")

@@ -1,4 +1,5 @@
-"""The one job function: render the images of a spec into the cache, reporting progress."""
+"""The job functions: render the images of a spec into the cache, reporting progress, and inspect
+a model for the catalog. Failures are recorded in the job's meta as typed errors."""
 
 from __future__ import annotations
 
@@ -8,22 +9,18 @@ import time
 from rq import get_current_job
 from rq.job import Job
 
-from service.images.store import ImageStore
-from service.models import catalog, uploads
-from service.models.standard import STANDARD_MODELS, find_weights, weights_stamp
-from service.settings import get_settings
-from service.visualizations.schemas import RenderSpec
+from core import defaults
+from core.errors import StaleModel
+from core.settings import get_settings
+from core.spec import RenderSpec
+from core.standard import STANDARD_MODELS, find_weights
+from core.store import catalog, jobs, keys, uploads
+from core.store.images import ImageStore, NewImage
+from core.store.jobs import JobError, Progress
 from worker.engine.images import encode_filmstrip, encode_png
+from worker.engine.render import Rendering
 from worker.engine.render import render as render_images
 from worker.models.registry import current
-
-PROGRESS_INTERVAL = 0.25  # seconds between progress writes to Redis
-HELD_PREFIX = "filterscope:worker-models:"
-HELD_TTL = 3600
-
-
-class StaleModel(RuntimeError):
-    """The worker's model file differs from the one the request was validated against."""
 
 
 class JobProgress:
@@ -35,11 +32,10 @@ class JobProgress:
 
     def __call__(self, step: int, steps: int) -> None:
         now = time.monotonic()
-        if self.job is None or (now - self.last < PROGRESS_INTERVAL and step < steps):
+        if self.job is None or (now - self.last < defaults.PROGRESS_INTERVAL and step < steps):
             return
         self.last = now
-        self.job.meta["progress"] = {"step": step, "steps": steps}
-        self.job.save_meta()
+        jobs.write_progress(self.job, Progress(step=step, steps=steps))
 
 
 def render(spec: dict) -> dict:
@@ -48,8 +44,7 @@ def render(spec: dict) -> dict:
         return render_spec(RenderSpec.model_validate(spec), job)
     except Exception as error:
         if job is not None:
-            job.meta["error"] = {"slug": type(error).__name__.lower(), "title": "Rendering failed", "detail": str(error)}
-            job.save_meta()
+            jobs.write_error(job, JobError.of(error))
         raise
 
 
@@ -69,7 +64,7 @@ def inspect(model_id: str) -> dict:
         if upload is not None:
             uploads.mark(redis, model_id, upload.fingerprint, "rejected", reason)
         elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
-            catalog.record_failure(redis, model_id, weights_stamp(path), reason)
+            catalog.record_failure(redis, model_id, path, reason)
         else:
             raise
         return {"model": model_id, "rejected": reason}
@@ -85,7 +80,7 @@ def inspect(model_id: str) -> dict:
 def publish_held(job: Job) -> None:
     """Which models this worker holds loaded, for operators (expires if the worker goes away)."""
     held = current(get_settings()).held()
-    job.connection.set(f"{HELD_PREFIX}{job.worker_name}", json.dumps(held), ex=HELD_TTL)
+    job.connection.set(keys.worker_models(job.worker_name), json.dumps(held), ex=defaults.HELD_MODELS_TTL)
 
 
 def render_spec(spec: RenderSpec, job: Job | None) -> dict:
@@ -100,13 +95,8 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     # The images of a unit are rendered together (their diversity penalty couples them), so a
     # unit with any image missing is rendered whole; its cached siblings come out the same.
     units = list(dict.fromkeys(t.filter for t in todo))
-    renderings = render_images(
-        loaded.target(spec.layer),
-        units,
-        spec.params,
-        on_progress=JobProgress(job),
-        memory_budget=settings.worker_memory_mb * 1024**2,
-    )
+    renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=JobProgress(job),
+                               memory_budget=settings.worker_memory_bytes)
     key_of = {(t.filter, t.index): t.key for t in spec.images}
     results = []
     for rendering in renderings:
@@ -115,8 +105,8 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
             continue
         png = encode_png(rendering.pixels, image_spec(spec, rendering))
         if store:
-            store.put(key, png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames),
-                      spec.model, spec.fingerprint)
+            image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
+            store.put(key, image, spec.model, spec.fingerprint)
         results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
                         "activation": rendering.activation, "start_activation": rendering.start_activation})
     if job is not None:
@@ -124,7 +114,8 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     return {"rendered": results}
 
 
-def image_spec(spec: RenderSpec, rendering) -> dict:
+def image_spec(spec: RenderSpec, rendering: Rendering) -> dict:
+    """What a PNG's `filterscope` text chunk says about it."""
     return {
         "model": spec.model,
         "fingerprint": spec.fingerprint,

@@ -1,5 +1,5 @@
-"""The model catalog: what workers published about the models they loaded, and what the
-standard catalog and uploads say about the rest.
+"""The model catalog as the API shows it: what workers published about the models they loaded,
+and what the standard catalog and uploads say about the rest.
 
 The API validates requests against it (layers, filter counts, input shape, fingerprint) without
 ever loading a model itself.
@@ -7,74 +7,19 @@ ever loading a model itself.
 
 from __future__ import annotations
 
-import json
-from typing import Literal
+from pathlib import Path
 
-from pydantic import BaseModel, Field
 from redis import Redis
 
-from service.models import uploads
-from service.models.standard import STANDARD_MODELS, find_weights, weights_dirs, weights_stamp
-
-MODELS_KEY = "filterscope:models"  # id -> ModelInfo JSON, written by workers after inspecting a model
-FAILURES_KEY = "filterscope:inspection-failures"  # standard id -> {"stamp", "detail"} of a weights file that failed
-
-
-class LayerInfo(BaseModel):
-    name: str
-    type: str = Field(description="Keras layer class.")
-    filters: int = Field(description="Channels (or classes) the layer has; valid indices are 0..filters-1.")
-    output_shape: list[int | None] = Field(
-        description="Output shape without the batch axis, for a reference input: (height, width, channels) or (units,).")
+from core.errors import InvalidRequest, ModelNotReady, ModelUnavailable
+from core.models import ModelInfo
+from core.settings import Settings
+from core.standard import STANDARD_MODELS, find_weights, weights_dirs
+from core.store import catalog, uploads
+from service.models.inspection import request_inspection
 
 
-class ModelInfo(BaseModel):
-    id: str
-    name: str
-    source: Literal["builtin", "standard", "upload"] = "builtin"
-    available: bool = Field(True, description="Whether requests for it can be rendered now.")
-    status: Literal["ready", "inspecting", "missing-weights", "rejected"] = "ready"
-    detail: str | None = Field(None, description="What the operator must do, when not ready.")
-    fingerprint: str = Field("", description="SHA-256 of the model (or weights) file; part of every image key.")
-    input_shape: list[int | None] = Field(default_factory=list, description="(height, width, channels); null: any size.")
-    reference_input_size: int = Field(224, description="Input size the layers' output shapes are given for.")
-    preprocessing: dict = Field(default_factory=dict,
-                                description="How RGB pixels become model input; images are deprocessed back to RGB.")
-    weights_file: str | None = Field(None, description="Standard models: the file name their weights must have.")
-    weights_dirs: list[str] | None = Field(None, description="Standard models: where that file is looked for.")
-    layers: list[LayerInfo] = Field(default_factory=list, description="The layers that can be visualised.")
-
-    def layer(self, name: str) -> LayerInfo | None:
-        return next((layer for layer in self.layers if layer.name == name), None)
-
-
-def publish(redis: Redis, info: ModelInfo) -> None:
-    redis.hset(MODELS_KEY, info.id, info.model_dump_json())
-
-
-def unpublish(redis: Redis, model_id: str) -> None:
-    redis.hdel(MODELS_KEY, model_id)
-
-
-def published(redis: Redis, model_id: str) -> ModelInfo | None:
-    raw = redis.hget(MODELS_KEY, model_id)
-    return ModelInfo.model_validate_json(raw) if raw else None
-
-
-def record_failure(redis: Redis, model_id: str, stamp: str, detail: str) -> None:
-    redis.hset(FAILURES_KEY, model_id, json.dumps({"stamp": stamp, "detail": detail}))
-
-
-def failure(redis: Redis, model_id: str, path) -> str | None:
-    """Why this very weights file failed to load, if it did."""
-    raw = redis.hget(FAILURES_KEY, model_id)
-    if not raw:
-        return None
-    recorded = json.loads(raw)
-    return recorded["detail"] if recorded["stamp"] == weights_stamp(path) else None
-
-
-def standard_entry(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
+def standard_entry(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo | None:
     """A standard model no worker has inspected yet: missing its weights, about to be inspected, or
     with a weights file that failed to load."""
     model = STANDARD_MODELS.get(model_id)
@@ -82,7 +27,7 @@ def standard_entry(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None
         return None
     dirs = [str(d) for d in weights_dirs(weights_dir)]
     path = find_weights(model, weights_dir)
-    broken = failure(redis, model_id, path) if path else None
+    broken = catalog.failure(redis, model_id, path) if path else None
     if path is None:
         status, detail = "missing-weights", f"Place {model.weights_file} in {dirs[0]} (or {dirs[1]}); it is never downloaded."
     elif broken:
@@ -109,9 +54,9 @@ def upload_entry(redis: Redis, model_id: str, info: ModelInfo | None) -> ModelIn
                      fingerprint=record.fingerprint, preprocessing=record.preprocessing)
 
 
-def get(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
-    info = published(redis, model_id)
-    if (info is not None and info.source == "upload") or redis.hexists(uploads.UPLOADS_KEY, model_id):
+def get(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo | None:
+    info = catalog.published(redis, model_id)
+    if (info is not None and info.source == "upload") or uploads.exists(redis, model_id):
         return upload_entry(redis, model_id, info)
     if info is not None and info.source == "standard":
         return info if info.available and find_weights(STANDARD_MODELS[model_id], weights_dir) else standard_entry(
@@ -119,7 +64,27 @@ def get(redis: Redis, model_id: str, weights_dir) -> ModelInfo | None:
     return info or standard_entry(redis, model_id, weights_dir)
 
 
-def all_models(redis: Redis, weights_dir) -> list[ModelInfo]:
-    ids = {raw_id.decode() for raw_id in redis.hkeys(MODELS_KEY)} | set(STANDARD_MODELS) | {
-        raw_id.decode() for raw_id in redis.hkeys(uploads.UPLOADS_KEY)}
+def all_models(redis: Redis, weights_dir: Path) -> list[ModelInfo]:
+    ids = catalog.published_ids(redis) | set(STANDARD_MODELS) | uploads.ids(redis)
     return sorted((info for model_id in ids if (info := get(redis, model_id, weights_dir))), key=lambda m: m.id)
+
+
+def inspect_if_due(redis: Redis, settings: Settings, info: ModelInfo) -> None:
+    """A standard model whose weights are present but which no worker has inspected: ask one to."""
+    if info.status == "inspecting" and info.source == "standard":
+        request_inspection(redis, settings, info.id)
+
+
+def renderable_model(redis: Redis, settings: Settings, model_id: str) -> ModelInfo:
+    """The model a visualisation asks for, or why it cannot be rendered now."""
+    model = get(redis, model_id, settings.effective_weights_dir)
+    if model is None:
+        known = ", ".join(m.id for m in all_models(redis, settings.effective_weights_dir))
+        raise InvalidRequest("model", f"unknown model {model_id!r}; known models: {known}")
+    inspect_if_due(redis, settings, model)
+    if model.status == "inspecting":
+        raise ModelNotReady(f"Model {model.id!r} is being loaded and inspected by a worker; retry shortly.",
+                            retry_after=settings.retry_after)
+    if not model.available:
+        raise ModelUnavailable(f"Model {model.id!r} is not available: {model.detail}")
+    return model

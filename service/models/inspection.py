@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from redis import Redis
-from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-from rq.serializers import JSONSerializer
+from rq.job import JobStatus
 
-from service.settings import Settings
-from service.visualizations.jobs import LOCK_PREFIX
-
-INSPECT_TASK = "worker.tasks.inspect"
-INSPECTION_TIMEOUT = 600
+from core import defaults
+from core.settings import Settings
+from core.store import jobs, keys
 
 
 def inspection_job_id(model_id: str, version: str = "") -> str:
@@ -23,15 +18,15 @@ def inspection_job_id(model_id: str, version: str = "") -> str:
 def request_inspection(redis: Redis, settings: Settings, model_id: str, version: str = "") -> None:
     """Queue an inspection unless one is queued or running; a finished or failed one is replaced."""
     job_id = inspection_job_id(model_id, version)
-    with redis.lock(LOCK_PREFIX + job_id, timeout=30, blocking_timeout=30, sleep=0.01):
-        try:
-            job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    with redis.lock(keys.lock(job_id), timeout=defaults.LOCK_TIMEOUT, blocking_timeout=defaults.LOCK_TIMEOUT,
+                    sleep=0.01):
+        job = jobs.fetch(redis, job_id)
+        if job is not None:
             if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):
                 return
             job.delete()
-        except NoSuchJobError:
-            pass
-        Queue(settings.queue_name, connection=redis, serializer=JSONSerializer).enqueue(
-            INSPECT_TASK, model_id, job_id=job_id, job_timeout=INSPECTION_TIMEOUT, result_ttl=60,
-            failure_ttl=settings.failure_ttl, description=f"inspect {model_id}",
+        jobs.queue(redis, settings.queue_name).enqueue(
+            defaults.INSPECT_TASK, model_id, job_id=job_id, job_timeout=defaults.INSPECTION_TIMEOUT,
+            result_ttl=defaults.INSPECTION_RESULT_TTL, failure_ttl=settings.failure_ttl,
+            description=f"inspect {model_id}",
         )

@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from service.dependencies import RedisDep, SettingsDep
+from core.errors import InvalidRequest, ModelIdTaken, ModelNotDeletable, NotFound
+from core.models import BUILTIN_IDS, ModelInfo
+from core.preprocessing import Mode
+from core.standard import STANDARD_MODELS
+from core.store import catalog as stored_catalog
+from core.store import uploads as stored_uploads
+from service.dependencies import ApiKey, RedisDep, SettingsDep
 from service.models import catalog, uploads
-from service.models.catalog import ModelInfo
 from service.models.inspection import request_inspection
-from service.models.standard import BUILTIN_IDS, STANDARD_MODELS
-from service.problems import Problem, invalid, not_found
+from service.problems import responses
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.get("", response_model=list[ModelInfo], summary="List the models: built in, standard catalog and uploads",
@@ -23,30 +25,18 @@ PROBLEM = {"content": {"application/problem+json": {}}}
 def list_models(redis: RedisDep, settings: SettingsDep) -> list[ModelInfo]:
     models = catalog.all_models(redis, settings.effective_weights_dir)
     for info in models:
-        if info.status == "inspecting" and info.source == "standard":
-            request_inspection(redis, settings, info.id)
+        catalog.inspect_if_due(redis, settings, info)
     return models
 
 
 @router.get("/{model_id}", response_model=ModelInfo, summary="One model with its visualisable layers",
-            responses={404: {"description": "Unknown model", "content": {"application/problem+json": {}}}})
+            responses=responses({404: "Unknown model"}))
 def get_model(model_id: str, redis: RedisDep, settings: SettingsDep) -> ModelInfo:
     info = catalog.get(redis, model_id, settings.effective_weights_dir)
     if info is None:
-        raise not_found(f"Model {model_id!r}")
-    if info.status == "inspecting" and info.source == "standard":
-        request_inspection(redis, settings, model_id)
+        raise NotFound(f"Model {model_id!r}")
+    catalog.inspect_if_due(redis, settings, info)
     return info
-
-
-def require_api_key(settings: SettingsDep, x_api_key: str | None = Header(None)) -> None:
-    keys = settings.api_key_set
-    if keys and x_api_key not in keys:
-        raise Problem(401, "unauthorized", "This operation needs a valid X-API-Key header.", "Unauthorized",
-                      headers={"WWW-Authenticate": "X-API-Key"})
-
-
-ApiKey = Depends(require_api_key)
 
 
 @router.post(
@@ -58,8 +48,8 @@ ApiKey = Depends(require_api_key)
     description="The archive is checked before anything is deserialised (size, members, zip bombs, an allow-list "
     "of built-in layers, no custom objects, an image input); a worker then loads it with `safe_mode=True` and "
     "publishes its layers. Answers 202 with `Location`; poll it until `status` is `ready` (or `rejected`).",
-    responses={401: {"description": "Missing or wrong API key", **PROBLEM}, 409: {"description": "Id taken", **PROBLEM},
-               413: {"description": "File too large", **PROBLEM}, 422: {"description": "Refused file", **PROBLEM}},
+    responses=responses({401: "Missing or wrong API key", 409: "Id taken", 413: "File too large",
+                         422: "Refused file"}),
 )
 def upload_model(
     redis: RedisDep,
@@ -67,25 +57,24 @@ def upload_model(
     file: UploadFile = File(description="The .keras file."),
     id: str = Form(description="1-63 characters: a-z, 0-9, '.', '_', '-'."),
     name: str = Form(max_length=200, description="Display name."),
-    preprocessing: Literal["caffe", "tf", "torch", "none"] = Form(description="How the model expects its input."),
+    preprocessing: Mode = Form(description="How the model expects its input."),
     input_range: str = Form("0,255", description="For `none`: the input values of black and white, e.g. 0,255 or 0,1."),
 ) -> JSONResponse:
     uploads.check_id(id)
-    existing = catalog.published(redis, id)
+    existing = stored_catalog.published(redis, id)
     if id in STANDARD_MODELS or id in BUILTIN_IDS or (existing is not None and existing.source != "upload"):
-        raise Problem(409, "model-id-taken", f"{id!r} is a built-in or standard model; choose another id.")
+        raise ModelIdTaken(f"{id!r} is a built-in or standard model; choose another id.")
     spec = uploads.upload_spec(preprocessing, input_range)
     if (file.filename or "").lower().endswith((".h5", ".hdf5")):
-        raise invalid("file", uploads.LEGACY_FORMAT)
-    max_bytes = settings.max_upload_mb * 1024**2
-    data = file.file.read(max_bytes + 1)
-    uploads.check_archive(data, max_bytes)
-    previous = uploads.get(redis, id)
+        raise InvalidRequest("file", uploads.LEGACY_FORMAT)
+    data = file.file.read(settings.max_upload_bytes + 1)
+    uploads.check_archive(data, settings.max_upload_bytes)
+    previous = stored_uploads.get(redis, id)
     path, fingerprint = uploads.store_file(data, settings.uploads_dir, id)
-    uploads.save(redis, uploads.UploadRecord(id=id, name=name, preprocessing=spec, fingerprint=fingerprint,
-                                             file=str(path)))
+    stored_uploads.save(redis, stored_uploads.UploadRecord(id=id, name=name, preprocessing=spec,
+                                                           fingerprint=fingerprint, file=str(path)))
     if previous is not None and previous.fingerprint != fingerprint:
-        uploads.revoke(redis, id, previous.fingerprint)
+        stored_uploads.revoke(redis, id, previous.fingerprint)
         Path(previous.file).unlink(missing_ok=True)
     request_inspection(redis, settings, id, version=fingerprint[:16])
     info = catalog.get(redis, id, settings.effective_weights_dir)
@@ -95,15 +84,13 @@ def upload_model(
 
 @router.delete("/{model_id}", status_code=204, dependencies=[ApiKey], summary="Remove an uploaded model",
                description="Its file and catalog entry go, and its cached images stop being served.",
-               responses={404: {"description": "Unknown model", **PROBLEM},
-                          409: {"description": "Not an uploaded model", **PROBLEM}})
+               responses=responses({404: "Unknown model", 409: "Not an uploaded model"}))
 def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep) -> Response:
-    record = uploads.get(redis, model_id)
+    record = stored_uploads.get(redis, model_id)
     if record is None:
         if catalog.get(redis, model_id, settings.effective_weights_dir) is not None:
-            raise Problem(409, "model-not-deletable", f"{model_id!r} is built in or standard; only uploads can be "
-                          "deleted.")
-        raise not_found(f"Model {model_id!r}")
-    uploads.remove(redis, record)
-    catalog.unpublish(redis, model_id)
+            raise ModelNotDeletable(f"{model_id!r} is built in or standard; only uploads can be deleted.")
+        raise NotFound(f"Model {model_id!r}")
+    stored_uploads.remove(redis, record)
+    stored_catalog.unpublish(redis, model_id)
     return Response(status_code=204)

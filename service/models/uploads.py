@@ -22,17 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from pydantic import BaseModel
-from redis import Redis
-from redis.exceptions import WatchError
-
-from service.models.preprocessing import Mode, preprocessing_spec
-from service.problems import Problem, invalid
-
-UPLOADS_KEY = "filterscope:uploads"  # id -> UploadRecord JSON
-# "model:fingerprint" of deleted or replaced uploads: their images are not served. The model id is
-# part of it because two ids may hold the same file.
-REVOKED_KEY = "filterscope:revoked-models"
+from core.errors import InvalidRequest, UploadTooLarge
+from core.models import VISUALISABLE_LAYERS
+from core.preprocessing import Mode, preprocessing_spec
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
@@ -59,19 +51,9 @@ LEGACY_FORMAT = ("legacy HDF5 (.h5) models are not accepted: Keras' safe_mode do
                  "as .keras (Keras 3)")
 
 
-class UploadRecord(BaseModel):
-    id: str
-    name: str
-    preprocessing: dict
-    fingerprint: str
-    file: str
-    status: str = "inspecting"  # inspecting | ready | rejected
-    detail: str | None = None
-
-
 def check_id(model_id: str) -> None:
     if not re.fullmatch(ID_PATTERN, model_id):
-        raise invalid("id", "1 to 63 characters: lower-case letters, digits, '.', '_' and '-', starting with a "
+        raise InvalidRequest("id", "1 to 63 characters: lower-case letters, digits, '.', '_' and '-', starting with a "
                       "letter or digit (no path separators)")
 
 
@@ -79,11 +61,11 @@ def parse_input_range(text: str) -> tuple[float, float]:
     try:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
-        raise invalid("input_range", "two numbers separated by a comma, such as 0,255 or 0,1") from None
+        raise InvalidRequest("input_range", "two numbers separated by a comma, such as 0,255 or 0,1") from None
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise invalid("input_range", "two finite numbers, such as 0,255 or 0,1")
+        raise InvalidRequest("input_range", "two finite numbers, such as 0,255 or 0,1")
     if not low < high:
-        raise invalid("input_range", "the first number must be below the second")
+        raise InvalidRequest("input_range", "the first number must be below the second")
     return low, high
 
 
@@ -95,43 +77,43 @@ def upload_spec(mode: Mode, input_range: str) -> dict:
 def check_archive(data: bytes, max_bytes: int) -> dict:
     """Every check that needs no deserialisation; returns the parsed config.json."""
     if len(data) > max_bytes:
-        raise Problem(413, "upload-too-large", f"The file has {len(data)} bytes; the limit is {max_bytes}.",
-                      errors=[{"field": "file", "reason": f"larger than {max_bytes} bytes"}])
+        raise UploadTooLarge(f"The file has {len(data)} bytes; the limit is {max_bytes}.",
+                             errors=[{"field": "file", "reason": f"larger than {max_bytes} bytes"}])
     if data.startswith(HDF5_SIGNATURE):
-        raise invalid("file", LEGACY_FORMAT)
+        raise InvalidRequest("file", LEGACY_FORMAT)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise invalid("file", "not a .keras archive (a zip file): truncated, corrupt or another format such as a "
+        raise InvalidRequest("file", "not a .keras archive (a zip file): truncated, corrupt or another format such as a "
                       "SavedModel") from None
     names = {m.filename for m in members}
     if names != MEMBERS or len(members) != len(MEMBERS):
         unexpected = sorted(names - MEMBERS) or sorted(MEMBERS - names)
-        raise invalid("file", f"a .keras archive holds exactly {sorted(MEMBERS)}; found {sorted(names)} "
+        raise InvalidRequest("file", f"a .keras archive holds exactly {sorted(MEMBERS)}; found {sorted(names)} "
                       f"(unexpected or missing: {unexpected})")
     total = 0
     for member in members:
         limit = MAX_JSON_BYTES if member.filename.endswith(".json") else 2 * max_bytes
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > limit or ratio > MAX_COMPRESSION_RATIO:
-            raise invalid("file", f"member {member.filename} unpacks to {member.file_size} bytes (ratio {ratio:.0f}): "
+            raise InvalidRequest("file", f"member {member.filename} unpacks to {member.file_size} bytes (ratio {ratio:.0f}): "
                           "refused as a possible zip bomb")
         total += member.file_size
     if total > 2 * max_bytes:
-        raise invalid("file", f"the archive unpacks to {total} bytes, over the limit of {2 * max_bytes}")
+        raise InvalidRequest("file", f"the archive unpacks to {total} bytes, over the limit of {2 * max_bytes}")
     try:
         config = json.loads(archive.read("config.json"))
     except (ValueError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, RecursionError) as error:
-        raise invalid("file", f"config.json is not readable JSON: {error}") from None
+        raise InvalidRequest("file", f"config.json is not readable JSON: {error}") from None
     if not isinstance(config, dict):
-        raise invalid("file", "config.json does not describe a model (it is not an object)")
+        raise InvalidRequest("file", "config.json does not describe a model (it is not an object)")
     try:
         check_objects(config)
         check_image_input(config)
         check_visualisable(config)
     except (AttributeError, TypeError, KeyError, RecursionError) as error:
-        raise invalid("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}") from None
+        raise InvalidRequest("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}") from None
     return config
 
 
@@ -155,22 +137,22 @@ def check_object(node: dict, path: str) -> None:
         return
     where = f"{name!r} at {path}"
     if not isinstance(name, str) or "." in name or (module == "keras" and name not in ALLOWED_TOP_LEVEL):
-        raise invalid("file", f"{where} is not an accepted class name (dotted paths and other top-level Keras "
+        raise InvalidRequest("file", f"{where} is not an accepted class name (dotted paths and other top-level Keras "
                       "objects are refused)")
     if not isinstance(module, str) or not (module == "keras" or module.startswith("keras.")):
-        raise invalid("file", f"{where} is not a built-in Keras object (module {module!r}): lambdas, functions and "
+        raise InvalidRequest("file", f"{where} is not a built-in Keras object (module {module!r}): lambdas, functions and "
                       "custom objects are refused")
     if registered not in (None, name):
-        raise invalid("file", f"{where} is a registered custom object ({registered!r}); only built-in Keras layers "
+        raise InvalidRequest("file", f"{where} is a registered custom object ({registered!r}); only built-in Keras layers "
                       "are accepted")
     if module == "keras.layers" and name not in ALLOWED_LAYERS:
-        raise invalid("file", f"layer class {where} is not on the allow-list of built-in layers (no Lambda, TFSMLayer, "
+        raise InvalidRequest("file", f"layer class {where} is not on the allow-list of built-in layers (no Lambda, TFSMLayer, "
                       "TorchModuleWrapper or custom layers)")
     if module.startswith("keras.src.models") or module == "keras.models":
         if name not in ALLOWED_MODELS:
-            raise invalid("file", f"model class {where} is not a Functional or Sequential model")
+            raise InvalidRequest("file", f"model class {where} is not a Functional or Sequential model")
     elif module != "keras.layers" and module not in ALLOWED_OBJECT_MODULES:
-        raise invalid("file", f"{where} comes from {module!r}, which is not accepted in an uploaded model")
+        raise InvalidRequest("file", f"{where} comes from {module!r}, which is not accepted in an uploaded model")
 
 
 def check_image_input(config: dict) -> None:
@@ -182,21 +164,16 @@ def check_image_input(config: dict) -> None:
     elif config.get("class_name") == "Sequential" and layers:
         shape = layers[0].get("config", {}).get("batch_shape")
     if len(inputs) > 1:
-        raise invalid("file", "the model has several inputs; an image model takes exactly one")
+        raise InvalidRequest("file", "the model has several inputs; an image model takes exactly one")
     if not shape or len(shape) != 4 or shape[-1] not in (1, 3):
-        raise invalid("file", f"the model needs an image input (batch, height, width, 1 or 3 channels); its input "
+        raise InvalidRequest("file", f"the model needs an image input (batch, height, width, 1 or 3 channels); its input "
                       f"shape is {shape}")
-
-
-# Layer classes a worker can visualise (see worker/models/registry.py); one must be present.
-VISUALISABLE = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Activation", "ReLU", "Add",
-                "Concatenate", "Dense"}
 
 
 def check_visualisable(config: dict) -> None:
     classes = {layer.get("class_name") for layer in config.get("config", {}).get("layers", [])}
-    if not classes & VISUALISABLE:
-        raise invalid("file", "the model has no visualisable layer (a convolution, activation, join or Dense layer)")
+    if not classes & VISUALISABLE_LAYERS:
+        raise InvalidRequest("file", "the model has no visualisable layer (a convolution, activation, join or Dense layer)")
 
 
 def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str]:
@@ -218,51 +195,3 @@ def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str
     finally:
         Path(partial).unlink(missing_ok=True)
     return target, fingerprint
-
-
-def owner(model_id: str, fingerprint: str) -> str:
-    return f"{model_id}:{fingerprint}"
-
-
-def save(redis: Redis, record: UploadRecord) -> None:
-    redis.hset(UPLOADS_KEY, record.id, record.model_dump_json())
-    redis.srem(REVOKED_KEY, owner(record.id, record.fingerprint))
-
-
-def get(redis: Redis, model_id: str) -> UploadRecord | None:
-    raw = redis.hget(UPLOADS_KEY, model_id)
-    return UploadRecord.model_validate_json(raw) if raw else None
-
-
-def all_ids(redis: Redis) -> list[str]:
-    return [raw.decode() for raw in redis.hkeys(UPLOADS_KEY)]
-
-
-def mark(redis: Redis, model_id: str, fingerprint: str, status: str, detail: str | None = None) -> None:
-    """Record an inspection's verdict, unless the upload was replaced or deleted meanwhile."""
-    with redis.pipeline() as pipe:
-        pipe.watch(UPLOADS_KEY)
-        raw = pipe.hget(UPLOADS_KEY, model_id)
-        record = UploadRecord.model_validate_json(raw) if raw else None
-        if record is None or record.fingerprint != fingerprint:
-            return
-        pipe.multi()
-        pipe.hset(UPLOADS_KEY, model_id, record.model_copy(update={"status": status, "detail": detail}).model_dump_json())
-        try:
-            pipe.execute()
-        except WatchError:
-            pass  # the record changed under us: the newer upload gets its own inspection
-
-
-def revoke(redis: Redis, model_id: str, fingerprint: str) -> None:
-    redis.sadd(REVOKED_KEY, owner(model_id, fingerprint))
-
-
-def remove(redis: Redis, record: UploadRecord) -> None:
-    revoke(redis, record.id, record.fingerprint)
-    redis.hdel(UPLOADS_KEY, record.id)
-    Path(record.file).unlink(missing_ok=True)
-
-
-def is_revoked(redis: Redis, image_owner: str) -> bool:
-    return bool(image_owner) and bool(redis.sismember(REVOKED_KEY, image_owner))

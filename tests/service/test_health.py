@@ -1,33 +1,35 @@
 from __future__ import annotations
 
-import subprocess
-import sys
+from fastapi.testclient import TestClient
+from rq import SimpleWorker
 
-import httpx
+from core.store import jobs
+from service.app import create_app
+from tests.helpers import free_port
 
-from tests.conftest import ROOT, free_port, stop, wait_for
 
-
-def test_healthz_and_readyz_with_a_worker(api):
+def test_healthz_says_the_api_is_alive(api):
     assert api.get("/healthz").json() == {"status": "ok"}
-    ready = api.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["workers"] >= 1
 
 
-def test_readyz_is_503_with_the_reason_when_no_worker_or_no_redis(service_env, redis_url):
-    # A second API on a Redis database no worker uses, then on a port where no Redis listens.
-    for url, reason in ((redis_url.rsplit("/", 1)[0] + "/5", "worker"), (f"redis://127.0.0.1:{free_port()}/0", "Redis")):
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--port", str(port)],
-            env=dict(service_env, REDIS_URL=url), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(lambda: httpx.get(base + "/healthz").status_code == 200, 60, "API start", process)
-            answer = httpx.get(base + "/readyz")
-            assert answer.status_code == 503
-            assert answer.headers["content-type"] == "application/problem+json"
-            assert reason in answer.json()["detail"]
-        finally:
-            stop(process)
+def test_readyz_is_ready_only_while_a_worker_is_registered(api, redis, settings):
+    answer = api.get("/readyz")
+    assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
+    assert "worker" in answer.json()["detail"]
+    worker = SimpleWorker([jobs.queue(redis, settings.queue_name)], connection=redis)
+    worker.register_birth()
+    try:
+        ready = api.get("/readyz")
+        assert ready.status_code == 200 and ready.json() == {"status": "ready", "workers": 1}
+    finally:
+        worker.register_death()
+    assert api.get("/readyz").status_code == 503
+
+
+def test_readyz_is_503_with_the_reason_when_redis_is_away(settings):
+    away = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    with TestClient(create_app(away)) as client:
+        answer = client.get("/readyz")
+        assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
+        assert "Redis" in answer.json()["detail"]
+        assert client.get("/healthz").status_code == 200

@@ -1,29 +1,36 @@
 from __future__ import annotations
 
+from tests.helpers import tiny_request
 from worker.engine.images import read_spec
-from tests.helpers import request, wait_finished
 
 
-def test_an_image_is_immutable_with_a_strong_etag_and_304_on_match(api):
-    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[3], seed=201)).json()["id"])
-    image = api.get(done["images"][0]["url"])
+def rendered_image(api, run_jobs, seed: int) -> tuple[dict, dict]:
+    created = api.post("/v1/visualizations", json=tiny_request(filters=[3], seed=seed)).json()
+    run_jobs()
+    done = api.get(f"/v1/visualizations/{created['id']}").json()
+    return done, done["images"][0]
+
+
+def test_an_image_is_immutable_with_a_strong_etag_and_304_on_match(api, tiny, run_jobs):
+    _, entry = rendered_image(api, run_jobs, 201)
+    image = api.get(entry["url"])
     assert image.headers["cache-control"] == "public, max-age=31536000, immutable"
     etag = image.headers["etag"]
     assert etag.startswith('"') and not etag.startswith("W/")
-    not_modified = api.get(done["images"][0]["url"], headers={"If-None-Match": etag})
+    not_modified = api.get(entry["url"], headers={"If-None-Match": etag})
     assert not_modified.status_code == 304 and not_modified.content == b""
     assert not_modified.headers["etag"] == etag
-    assert api.get(done["images"][0]["url"], headers={"If-None-Match": '"other"'}).status_code == 200
+    assert api.get(entry["url"], headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert api.get(entry["url"], headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-def test_a_png_carries_its_full_spec_in_text_chunks(api, redis):
-    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[5], seed=202)).json()["id"])
-    spec = read_spec(api.get(done["images"][0]["url"]).content)
-    model = api.get("/v1/models/vgg16-hed").json()
-    assert spec["model"] == "vgg16-hed" and spec["fingerprint"] == model["fingerprint"]
-    assert spec["layer"] == "block3_conv1" and spec["filter"] == 5
+def test_a_png_carries_its_full_spec_in_text_chunks(api, tiny, run_jobs, tiny_upload):
+    done, entry = rendered_image(api, run_jobs, 202)
+    spec = read_spec(api.get(entry["url"]).content)
+    assert spec["model"] == "tiny" and spec["fingerprint"] == tiny_upload.record.fingerprint
+    assert spec["layer"] == "conv2" and spec["filter"] == 3
     assert spec["params"] == done["params"]
-    assert spec["engine"] and abs(spec["activation"] - done["images"][0]["activation"]) < 1e-3
+    assert spec["engine"] and abs(spec["activation"] - entry["activation"]) < 1e-3
 
 
 def test_an_unknown_image_is_a_404_problem(api):
@@ -31,4 +38,4 @@ def test_an_unknown_image_is_a_404_problem(api):
         answer = api.get(f"/v1/images/{key}.png")
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["status"] == 404
+        assert answer.json()["type"] == "/problems/image-not-found" and answer.json()["status"] == 404

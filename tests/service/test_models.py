@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 
-def test_models_lists_vgg16_hed_with_its_layers(api):
+def test_models_lists_vgg16_hed_with_its_layers(api, vgg16_in_catalog):
     models = {m["id"]: m for m in api.get("/v1/models").json()}
     assert models["vgg16-hed"]["available"] and models["vgg16-hed"]["source"] == "builtin"
     model = api.get("/v1/models/vgg16-hed").json()
@@ -18,3 +18,4 @@ def test_models_lists_vgg16_hed_with_its_layers(api):
 def test_an_unknown_model_is_a_404_problem(api):
     answer = api.get("/v1/models/nope")
     assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "/problems/not-found"

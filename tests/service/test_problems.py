@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import request, wait_finished
+from tests.helpers import request
 
 VALID = {"model": "vgg16-hed", "layer": "block3_conv1", "filters": [0], "params": {"steps": 5, "image_size": 16}}
 
@@ -59,7 +59,8 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("case, body, content_type, status, field, reason", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_is_a_clear_problem(api, case, body, content_type, status, field, reason):
+def test_bad_input_is_a_clear_problem(api, redis, vgg16_in_catalog, case, body, content_type, status, field, reason):
+    stored = redis.dbsize()
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     answer = api.post("/v1/visualizations", content=raw, headers={"content-type": content_type or "application/json"})
     assert answer.status_code == status, answer.text
@@ -69,10 +70,15 @@ def test_bad_input_is_a_clear_problem(api, case, body, content_type, status, fie
     named = [error for error in problem["errors"] if error["field"] == field]
     assert named, problem["errors"]
     assert reason.lower() in named[0]["reason"].lower(), named[0]["reason"]
+    assert redis.dbsize() == stored  # nothing was written
 
 
-def test_a_valid_request_still_works_after_all_the_bad_ones(api):
-    done = wait_finished(api, api.post("/v1/visualizations", json=request(filters=[0], seed=301)).json()["id"])
+def test_a_valid_request_still_works_after_bad_ones(api, vgg16_in_catalog, run_jobs):
+    for case in BAD_INPUTS[:5]:
+        api.post("/v1/visualizations", json=case[1])
+    created = api.post("/v1/visualizations", json=request(filters=[0], seed=301, steps=5, image_size=16)).json()
+    run_jobs()
+    done = api.get(f"/v1/visualizations/{created['id']}").json()
     assert done["status"] == "finished"
     assert api.get(done["images"][0]["url"]).status_code == 200
 

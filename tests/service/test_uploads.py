@@ -9,10 +9,13 @@ import zipfile
 
 import keras
 import numpy as np
+from fastapi.testclient import TestClient
 from sklearn.datasets import load_digits
 
-from tests.conftest import UPLOAD_LIMIT_MB, wait_for
-from tests.helpers import decode_png, request, wait_finished
+from core.settings import Settings
+from service.app import create_app
+from tests.conftest import TINY_MODEL_FILE, UPLOAD_LIMIT_MB
+from tests.helpers import decode_png, request
 
 
 def upload(api, content: bytes, model_id: str, filename: str = "model.keras", preprocessing: str = "none",
@@ -21,9 +24,17 @@ def upload(api, content: bytes, model_id: str, filename: str = "model.keras", pr
                     data={"id": model_id, "name": model_id, "preprocessing": preprocessing, "input_range": input_range})
 
 
-def wait_ready(api, model_id: str) -> dict:
-    return wait_for(lambda: (m := api.get(f"/v1/models/{model_id}").json())["status"] in ("ready", "rejected") and m,
-                    180, f"inspection of {model_id}")
+def inspected(api, run_jobs, model_id: str) -> dict:
+    """The model once a worker has inspected it."""
+    run_jobs()
+    return api.get(f"/v1/models/{model_id}").json()
+
+
+def rendered(api, run_jobs, body: dict) -> dict:
+    created = api.post("/v1/visualizations", json=body)
+    assert created.status_code in (200, 202), created.text
+    run_jobs()
+    return api.get(f"/v1/visualizations/{created.json()['id']}").json()
 
 
 def keras_bytes(model: keras.Model, tmp_path) -> bytes:
@@ -50,46 +61,46 @@ def trained_digit_cnn() -> keras.Model:
     return model
 
 
-def test_a_trained_model_uploaded_is_visualised_far_above_noise(api, tmp_path):
+def test_a_trained_model_uploaded_is_visualised_far_above_noise(api, tmp_path, run_jobs):
     answer = upload(api, keras_bytes(trained_digit_cnn(), tmp_path), "digits-cnn")
     assert answer.status_code == 202 and answer.headers["location"] == "/v1/models/digits-cnn"
-    model = wait_ready(api, "digits-cnn")
+    assert answer.json()["status"] == "inspecting"
+    model = inspected(api, run_jobs, "digits-cnn")
     assert model["status"] == "ready" and model["available"], model
     assert model["input_shape"] == [None, None, 1] and model["source"] == "upload"
     assert {"conv1", "conv2", "digits"} <= {layer["name"] for layer in model["layers"]}
 
     body = {"model": "digits-cnn", "layer": "conv2", "filters": [0, 1, 2], "params": {"steps": 40, "image_size": 16}}
-    done = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    done = rendered(api, run_jobs, body)
     assert done["status"] == "finished", done.get("error")
-    noise = wait_finished(api, api.post("/v1/visualizations", json=body | {"params": {
-        "steps": 1, "image_size": 16, "method": "pixel", "learning_rate": 1e-9}}).json()["id"])
+    noise = rendered(api, run_jobs, body | {"params": {"steps": 1, "image_size": 16, "method": "pixel",
+                                                       "learning_rate": 1e-9}})
     for image, start in zip(done["images"], noise["images"]):
         assert image["activation"] > 3 * start["activation"] + 0.1, (image, start)
     assert decode_png(api.get(done["images"][0]["url"]).content).shape == (16, 16, 3)
 
     logit = {"model": "digits-cnn", "layer": "digits", "filters": [3],
              "params": {"steps": 40, "image_size": 16, "objective": "logit"}}
-    done = wait_finished(api, api.post("/v1/visualizations", json=logit).json()["id"])
+    done = rendered(api, run_jobs, logit)
     assert done["images"][0]["curve"][-1] > done["images"][0]["curve"][0] + 1
 
 
-def test_the_vgg16_hed_file_uploaded_gives_the_same_image_as_the_built_in_model(api, data_dir):
+def test_the_vgg16_hed_file_uploaded_gives_the_same_image_as_the_built_in_model(api, data_dir, run_jobs,
+                                                                                vgg16_in_catalog):
     content = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
     assert upload(api, content, "my-vgg", preprocessing="caffe", input_range="0,255").status_code == 202
-    assert wait_ready(api, "my-vgg")["status"] == "ready"
+    assert inspected(api, run_jobs, "my-vgg")["status"] == "ready"
     images = []
     for model_id in ("vgg16-hed", "my-vgg"):
-        body = request(filters=[4], seed=701) | {"model": model_id}
-        done = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+        done = rendered(api, run_jobs, request(model_id, filters=[4], seed=701))
         images.append(decode_png(api.get(done["images"][0]["url"]).content))
     np.testing.assert_array_equal(images[0], images[1])
 
 
-def test_deleting_an_upload_stops_serving_its_images(api, data_dir):
-    content = (data_dir / "models" / "vgg16-hed.keras").read_bytes()
-    upload(api, content, "short-lived", preprocessing="caffe", input_range="0,255")
-    assert wait_ready(api, "short-lived")["status"] == "ready"
-    done = wait_finished(api, api.post("/v1/visualizations", json=request(seed=702) | {"model": "short-lived"}).json()["id"])
+def test_deleting_an_upload_stops_serving_its_images(api, data_dir, run_jobs, vgg16_in_catalog):
+    upload(api, TINY_MODEL_FILE.read_bytes(), "short-lived", input_range="0,1")
+    assert inspected(api, run_jobs, "short-lived")["status"] == "ready"
+    done = rendered(api, run_jobs, request("short-lived", layer="conv2", steps=3, image_size=16, seed=702))
     url = done["images"][0]["url"]
     assert api.get(url).status_code == 200
     assert api.delete("/v1/models/short-lived").status_code == 204
@@ -143,7 +154,8 @@ def text_model() -> keras.Model:
     return keras.Model(tokens, x)
 
 
-def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, tmp_path, data_dir, redis):
+def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, tmp_path, data_dir, redis,
+                                                                          vgg16_in_catalog):
     marker = tmp_path / "lambda-ran"
     lambda_file = keras_bytes(lambda_model(marker), tmp_path)
     marker.unlink(missing_ok=True)  # building the model in this process may have called the lambda
@@ -178,7 +190,7 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
     assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
 
 
-def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path):
+def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, run_jobs):
     def conv_model(seed: int) -> bytes:
         keras.utils.set_random_seed(seed)
         inputs = keras.Input((None, None, 3))
@@ -187,43 +199,28 @@ def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path):
 
     body = {"model": "reuploaded", "layer": "conv", "filters": [0], "params": {"steps": 5, "image_size": 16}}
     upload(api, conv_model(1), "reuploaded", input_range="0,1")
-    first = wait_ready(api, "reuploaded")
-    old = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    first = inspected(api, run_jobs, "reuploaded")
+    old = rendered(api, run_jobs, body)
     assert api.get(old["images"][0]["url"]).status_code == 200
 
     upload(api, conv_model(2), "reuploaded", input_range="0,1")
-    wait_for(lambda: (m := api.get("/v1/models/reuploaded").json())["status"] == "ready"
-                      and m["fingerprint"] != first["fingerprint"] and m, 120, "re-inspection")
-    assert api.get(old["images"][0]["url"]).status_code == 404  # the old weights' image is gone
-    new = wait_finished(api, api.post("/v1/visualizations", json=body).json()["id"])
+    assert api.get(old["images"][0]["url"]).status_code == 404  # the old weights' image is gone at once
+    second = inspected(api, run_jobs, "reuploaded")
+    assert second["status"] == "ready" and second["fingerprint"] != first["fingerprint"]
+    new = rendered(api, run_jobs, body)
     assert new["id"] != old["id"] and new["images"][0]["url"] != old["images"][0]["url"]
     assert api.get(new["images"][0]["url"]).status_code == 200
 
 
-def test_uploads_and_deletions_need_a_key_when_keys_are_configured(service_env, data_dir):
-    import subprocess
-    import sys
-
-    import httpx
-
-    from tests.conftest import ROOT, free_port, stop
-
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--port", str(port)],
-        env=dict(service_env, FILTERSCOPE_API_KEYS="k1, k2"), cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: httpx.get(base + "/healthz").status_code == 200, 60, "API start", process)
+def test_uploads_and_deletions_need_a_key_when_keys_are_configured(settings, redis):
+    keyed = Settings(**settings.model_dump() | {"api_keys": "k1, k2"})
+    with TestClient(create_app(keyed)) as client:
         form = {"id": "keyed", "name": "keyed", "preprocessing": "none", "input_range": "0,1"}
         files = {"file": ("m.keras", b"not a model", "application/octet-stream")}
         for headers in ({}, {"X-API-Key": "wrong"}):
-            answer = httpx.post(base + "/v1/models", data=form, files=files, headers=headers)
+            answer = client.post("/v1/models", data=form, files=files, headers=headers)
             assert answer.status_code == 401 and answer.headers["content-type"] == "application/problem+json"
-            assert httpx.delete(base + "/v1/models/keyed", headers=headers).status_code == 401
+            assert client.delete("/v1/models/keyed", headers=headers).status_code == 401
         # With a valid key the request gets as far as the file checks.
-        assert httpx.post(base + "/v1/models", data=form, files=files, headers={"X-API-Key": "k2"}).status_code == 422
-        assert httpx.get(base + "/v1/models").status_code == 200  # reading needs no key
-    finally:
-        stop(process)
+        assert client.post("/v1/models", data=form, files=files, headers={"X-API-Key": "k2"}).status_code == 422
+        assert client.get("/v1/models").status_code == 200  # reading needs no key

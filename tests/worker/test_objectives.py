@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import Objective, Params
-from worker.engine.objectives import gram_similarity
+from core.spec import Objective
+from service.visualizations.schemas import Params
+from worker.engine.diversity import gram_similarity
 from worker.engine.render import measure, render
 from worker.engine.target import LayerTarget, Preprocessing
 

@@ -6,8 +6,10 @@ import json
 
 import keras
 
-from service.models.preprocessing import preprocessing_spec
-from service.models.uploads import UploadRecord
+from core.preprocessing import preprocessing_spec
+from core.store import keys
+from core.store.uploads import UploadRecord
+from tests.helpers import tiny_request
 from worker.models.registry import ModelRegistry, model_bytes
 
 
@@ -34,9 +36,8 @@ def test_the_least_recently_used_model_goes_first_when_the_budget_is_full(data_d
     assert registry.held() == ["vgg16-hed"]
 
 
-def test_a_worker_publishes_the_models_it_holds(api, redis):
-    from tests.helpers import request, wait_finished
-
-    wait_finished(api, api.post("/v1/visualizations", json=request(seed=801)).json()["id"])
-    held = [json.loads(redis.get(key)) for key in redis.scan_iter("filterscope:worker-models:*")]
-    assert any("vgg16-hed" in models for models in held)
+def test_a_worker_publishes_the_models_it_holds(api, redis, tiny, run_jobs):
+    api.post("/v1/visualizations", json=tiny_request(seed=801))
+    run_jobs()
+    held = [json.loads(redis.get(key)) for key in redis.scan_iter(keys.worker_models("*"))]
+    assert any("tiny" in models for models in held)

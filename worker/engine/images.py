@@ -12,6 +12,11 @@ from PIL.PngImagePlugin import PngInfo
 SPEC_CHUNK = "filterscope"
 
 
+def to_8bit(rgb) -> np.ndarray:
+    """RGB in [0, 1] to 8-bit, rounded and clipped."""
+    return np.clip(np.round(np.asarray(rgb) * 255.0), 0, 255).astype(np.uint8)
+
+
 def encode_png(pixels: np.ndarray, spec: dict) -> bytes:
     """PNG bytes of an (H, W, 3) uint8 image; `spec` goes into an iTXt chunk as JSON, plus a
     readable title. The encoding is deterministic: same pixels and spec, same bytes."""

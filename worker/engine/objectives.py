@@ -1,15 +1,19 @@
 """Objectives: what an optimisation pushes up, as one score per image of the batch.
 
-Each objective reads the target layer's output before its activation function (`pre`) and after
-it (`post`), plus one unit index per image. Scores are what is maximised; `negative` maximises
-minus the channel mean, i.e. finds what suppresses the filter.
+Each objective is a small object. It reads the target layer's output before its activation
+function (`pre`) and after it (`post`), plus one unit index per image; `score` is what is
+maximised, `reported` the quantity users see in `activation` and `curve`. `OBJECTIVES` maps the
+request's objective to its object.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import tensorflow as tf
 
-from service.visualizations.schemas import Objective
+from core.spec import Objective
 
 
 def unit_map(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
@@ -35,54 +39,71 @@ def mean_square(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(activations), axis=list(range(1, activations.shape.rank)))
 
 
-def quantity(objective: Objective, activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-    """The quantity an objective is about, as reported to users (`negative` reports the channel
-    mean it pushed down, not its negation)."""
-    if objective is Objective.neuron:
-        return centre_unit(activations, units)
-    if objective is Objective.layer:
-        return mean_square(activations, units)
-    return channel_mean(activations, units)
+Quantity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 
-def score(objective: Objective, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
-    """What the optimiser maximises.
+@dataclass(frozen=True)
+class UnitObjective:
+    """A quantity of each image's own unit, pushed up (`direction` 1) or down (-1).
 
-    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the unit
-    objectives are taken before the activation function: a unit that is zero after its ReLU on the
-    starting noise has no gradient there, its pre-activation always has one. `logit` always reads the pre-activation (a softmax output is
-    treated as its logits); `layer` reads the activations themselves.
+    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the
+    quantity is taken before the activation function: a unit that is zero after its ReLU on the
+    starting noise has no gradient there, its pre-activation always has one.
     """
-    if objective is Objective.logit:
-        return unit_map(pre, units) if pre.shape.rank == 2 else channel_mean(pre, units)
-    if objective is Objective.layer:
+
+    quantity: Quantity
+    direction: float = 1.0
+
+    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
+        warm = self.quantity(pre, units)
+        cold = self.quantity(post, units)
+        # An image whose unit is still dead (zero after the activation) keeps the pre-activation
+        # objective after the warm-up too, until it wakes.
+        dead = tf.cast(cold <= 0.0, cold.dtype)
+        use_pre = tf.maximum(warmup, dead)
+        return self.direction * (use_pre * warm + (1.0 - use_pre) * cold)
+
+    def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        """`negative` reports the mean it pushed down, not its negation."""
+        return self.quantity(post, units)
+
+
+@dataclass(frozen=True)
+class LayerObjective:
+    """DeepDream: the activations themselves, all of them; no unit, no warm-up."""
+
+    direction: float = 1.0
+
+    def quantity(self, activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        return mean_square(activations, units)
+
+    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
         return mean_square(post, units)
-    sign = -1.0 if objective is Objective.negative else 1.0
-    warm = quantity(objective, pre, units)
-    cold = quantity(objective, post, units)
-    # An image whose unit is still dead (zero after the activation) keeps the pre-activation
-    # objective after the warm-up too, until it wakes.
-    dead = tf.cast(cold <= 0.0, cold.dtype)
-    use_pre = tf.maximum(warmup, dead)
-    return sign * (use_pre * warm + (1.0 - use_pre) * cold)
+
+    def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        return mean_square(post, units)
 
 
-def reported(objective: Objective, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-    """The quantity users see in `activation` and `curve`: of the activations, or of the logits."""
-    return quantity(objective, pre if objective is Objective.logit else post, units)
+@dataclass(frozen=True)
+class LogitObjective:
+    """A class's value before the activation: a softmax output is treated as its logits."""
+
+    direction: float = 1.0
+
+    def quantity(self, activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        return channel_mean(activations, units)
+
+    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
+        return channel_mean(pre, units)
+
+    def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+        return channel_mean(pre, units)
 
 
-def gram_similarity(activations: tf.Tensor, group: int) -> tf.Tensor:
-    """For each image, the mean cosine similarity of its feature statistics to the other images
-    of its group (consecutive runs of `group` images). Feature maps are compared by their Gram
-    matrices (which features co-occur, wherever they are); vectors are compared directly."""
-    if activations.shape.rank == 4:
-        flat = tf.reshape(activations, [tf.shape(activations)[0], -1, activations.shape[-1]])
-        features = tf.linalg.matmul(flat, flat, transpose_a=True)
-    else:
-        features = activations
-    features = tf.math.l2_normalize(tf.reshape(features, [tf.shape(activations)[0], -1]), axis=1)
-    grouped = tf.reshape(features, [-1, group, features.shape[-1]])
-    similarity = tf.linalg.matmul(grouped, grouped, transpose_b=True)  # (groups, group, group)
-    others = tf.reduce_sum(similarity, axis=2) - tf.linalg.diag_part(similarity)
-    return tf.reshape(others / max(group - 1, 1), [-1])
+OBJECTIVES = {
+    Objective.channel: UnitObjective(channel_mean),
+    Objective.neuron: UnitObjective(centre_unit),
+    Objective.negative: UnitObjective(channel_mean, direction=-1.0),
+    Objective.layer: LayerObjective(),
+    Objective.logit: LogitObjective(),
+}

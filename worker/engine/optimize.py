@@ -1,4 +1,5 @@
-"""The batched gradient-ascent loop for the `fourier`, `pixel` and `maco` methods.
+"""The batched gradient-ascent loop of the `fourier`, `pixel` and `maco` methods: an objective
+and its added terms, on a parameterisation seen through robustness transforms.
 
 One `GradientAscent` is compiled per (layer, method, objective, diversity, image size, batch size)
 and kept on its `LayerTarget`, so later jobs of the same shape reuse the traced step instead of
@@ -14,20 +15,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Method
-from worker.engine.objectives import gram_similarity, reported, score
-from worker.engine.parameterisations import FourierImage, MacoImage, PixelImage
+from core.spec import FilledParams
+from worker.engine.diversity import DiversityTerm
+from worker.engine.objectives import OBJECTIVES
 from worker.engine.snapshots import Snapshots
 from worker.engine.target import LayerTarget
-from worker.engine.transforms import RANDOM_CROPS, STANDARD, identity_affines, random_affines, resample
+from worker.engine.transforms import Robustness, identity_affines, random_affines, resample
 
 WARMUP_FRACTION = 0.1  # share of the steps spent on the pre-activation objective
-# Weight of the diversity penalty against the objective: each image loses this share of its own
-# objective's size for every unit of mean Gram similarity to its siblings.
-DIVERSITY_WEIGHT = 0.5
 
 StepCallback = Callable[[int], None]
-PARAMETERISATIONS = {Method.fourier: FourierImage, Method.pixel: PixelImage, Method.maco: MacoImage}
 
 
 @dataclass
@@ -46,22 +43,23 @@ def batch_layout(units: list[int | None], diversity: int) -> tuple[list[int], li
 
 
 class GradientAscent:
-    def __init__(self, target: LayerTarget, params: FilledParams, batch: int):
+    def __init__(self, target: LayerTarget, params: FilledParams, batch: int, parameterisation: type,
+                 robustness: Robustness):
         self.target = target
-        self.objective = params.objective
-        self.diversity = params.diversity
-        self.image = PARAMETERISATIONS[params.method](batch, params.image_size)
-        self.robustness = RANDOM_CROPS if params.method is Method.maco else STANDARD
-        self.clip_to_range = params.method is Method.pixel
+        self.objective = OBJECTIVES[params.objective]
+        self.terms = [DiversityTerm(params.diversity)] if params.diversity > 1 else []
+        self.image = parameterisation(batch, params.image_size)
+        self.robustness = robustness
         self.units = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="units")
         self.optimizer = keras.optimizers.Adam(learning_rate=0.01)
         self.optimizer.build(self.image.variables)
         self._step = tf.function(self._ascend, jit_compile=False)
 
     @classmethod
-    def for_target(cls, target: LayerTarget, params: FilledParams, batch: int) -> GradientAscent:
+    def for_target(cls, target: LayerTarget, params: FilledParams, batch: int, parameterisation: type,
+                   robustness: Robustness) -> GradientAscent:
         key = (params.method, params.objective, params.diversity, params.image_size, batch)
-        return target.cached(key, lambda: cls(target, params, batch))
+        return target.cached(key, lambda: cls(target, params, batch, parameterisation, robustness))
 
     def reset(self, units: list[int | None], params: FilledParams) -> None:
         per_image, indices = batch_layout(units, params.diversity)
@@ -98,15 +96,13 @@ class GradientAscent:
         with tf.GradientTape() as tape:
             rgb = resample(self.image(), affine)
             pre, post = self.target.activations(rgb)
-            objective = score(self.objective, pre, post, self.units, warmup)
+            objective = self.objective.score(pre, post, self.units, warmup)
             loss = -objective
-            if self.diversity > 1:
-                similarity = gram_similarity(post, self.diversity)
-                loss += DIVERSITY_WEIGHT * tf.stop_gradient(tf.abs(objective) + 1e-3) * similarity
+            for term in self.terms:
+                loss += term(objective, post)
             # A sum, not a mean: each image's gradient stays the same whatever the batch size.
             loss = tf.reduce_sum(loss)
         gradients = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(gradients, variables))
-        if self.clip_to_range:
-            self.image.constrain()
-        return reported(self.objective, pre, post, self.units)
+        self.image.constrain()
+        return self.objective.reported(pre, post, self.units)

@@ -32,7 +32,7 @@ def stack(make, indices: list[int]) -> np.ndarray:
 
 
 class PixelImage:
-    """Pixels optimised directly, kept inside [0, 1] after every step."""
+    """Pixels optimised directly, kept inside [0, 1] after every step (`constrain`)."""
 
     def __init__(self, batch: int, size: int):
         self.variable = tf.Variable(tf.zeros((batch, size, size, 3)), name="pixels")
@@ -63,7 +63,14 @@ def spectrum_scale(size: int) -> np.ndarray:
     return (np.maximum(frequency, 1.0 / size) ** -SPECTRUM_DECAY * size ** (2 - SPECTRUM_DECAY)).astype(np.float32)
 
 
-class FourierImage:
+class Unconstrained:
+    """A parameterisation whose images are in range by construction (a sigmoid): nothing to clip."""
+
+    def constrain(self) -> None:
+        pass
+
+
+class FourierImage(Unconstrained):
     """Image = sigmoid(colour decorrelation of the inverse FFT of a 1/f-scaled free spectrum)."""
 
     def __init__(self, batch: int, size: int):
@@ -102,7 +109,7 @@ NATURAL_AMPLITUDE_EXPONENT = 1.0
 MACO_CONTRAST = 2.0  # standard deviations of a plane before the sigmoid: a full, unclipped range
 
 
-class MacoImage:
+class MacoImage(Unconstrained):
     """Magnitude-constrained image: only the Fourier phase is free.
 
     The magnitude spectrum is fixed to a natural-image power law, so every image the optimiser

@@ -9,10 +9,11 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Method, Objective
-from worker.engine.objectives import reported
-from worker.engine.optimize import BatchResult, GradientAscent, batch_layout
-from worker.engine.seed import run_seed_method
+from core.spec import FilledParams, Objective
+from worker.engine.images import to_8bit
+from worker.engine.methods import ENGINE_METHODS
+from worker.engine.objectives import OBJECTIVES
+from worker.engine.optimize import BatchResult, batch_layout
 from worker.engine.target import LayerTarget
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
@@ -32,14 +33,10 @@ class Rendering:
     frames: np.ndarray  # (snapshots, thumb, thumb, 3) uint8: the image while it was optimised
 
 
-def to_8bit(rgb: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
-
-
 def measure(target: LayerTarget, pixels: np.ndarray, units: list[int], objective: Objective = Objective.channel) -> np.ndarray:
     """The objective's quantity for each image, measured on 8-bit images (logits before softmax)."""
     pre, post = target.activations(tf.constant(pixels.astype(np.float32) / 255.0))
-    return reported(objective, pre, post, tf.constant(units, tf.int32)).numpy()
+    return OBJECTIVES[objective].reported(pre, post, tf.constant(units, tf.int32)).numpy()
 
 
 def images_per_batch(target: LayerTarget, size: int, count: int, memory_budget: int) -> int:
@@ -82,7 +79,7 @@ def render(
                 on_progress(done_steps + step, total)
 
         try:
-            result = optimise(target, chunk, params, report)
+            result = ENGINE_METHODS[params.method].run(target, chunk, params, report)
         except tf.errors.ResourceExhaustedError:
             if per_batch == 1:
                 raise
@@ -91,13 +88,6 @@ def render(
         done_steps += params.steps
         renderings.extend(finish(target, chunk, params, result))
     return renderings
-
-
-def optimise(target: LayerTarget, units: list[int | None], params: FilledParams, on_step) -> BatchResult:
-    if params.method is Method.seed:
-        return run_seed_method(target, units, params, on_step)
-    ascent = GradientAscent.for_target(target, params, len(units) * params.diversity)
-    return ascent.run(units, params, on_step)
 
 
 def finish(target: LayerTarget, units: list[int | None], params: FilledParams, result: BatchResult) -> list[Rendering]:

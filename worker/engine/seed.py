@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from service.visualizations.schemas import FilledParams, Objective
-from worker.engine.objectives import quantity
+from core.spec import FilledParams, Objective
+from worker.engine.objectives import OBJECTIVES
 from worker.engine.optimize import BatchResult, StepCallback
 from worker.engine.parameterisations import starting_noise
 from worker.engine.snapshots import Snapshots
@@ -30,18 +30,17 @@ class FilterActivationRegulariser(keras.regularizers.Regularizer):
     """
 
     def __init__(self, batch: int, objective: Objective):
-        self.objective = objective
+        self.objective = OBJECTIVES[objective]
         self.filters = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="dream_filters")
         self.last = tf.Variable(tf.zeros((batch,)), trainable=False, name="dream_objective")
 
     def __call__(self, activations):
-        value = quantity(self.objective, activations, self.filters)
+        value = self.objective.quantity(activations, self.filters)
         self.last.assign(value)
-        sign = -1.0 if self.objective is Objective.negative else 1.0
         # Keras divides activity penalties by the batch size; undo it so that every image gets
         # the gradient of its own objective, however many images share the batch.
         batch = tf.cast(tf.shape(activations)[0], activations.dtype)
-        return -sign * tf.reduce_sum(value) * batch
+        return -self.objective.direction * tf.reduce_sum(value) * batch
 
 
 class DreamImages(keras.layers.Layer):

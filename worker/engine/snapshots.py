@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from worker.engine.images import to_8bit
+
 SNAPSHOT_COUNT = 16  # frames after the start frame
 THUMBNAIL_SIZE = 96  # frames are at most this many pixels wide: the animation shows the course, not detail
 
@@ -27,7 +29,7 @@ class Snapshots:
         if step not in self.steps or len(self.frames) > self.steps.index(step):
             return
         thumbnails = tf.image.resize(rgb, [self.size, self.size], method="area") if self.size != rgb.shape[1] else rgb
-        self.frames.append(np.clip(np.round(np.asarray(thumbnails) * 255.0), 0, 255).astype(np.uint8))
+        self.frames.append(to_8bit(thumbnails))
 
     def of_image(self, position: int) -> np.ndarray:
         """All frames of one image of the batch, (frames, thumb, thumb, 3)."""

@@ -10,7 +10,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-
 MAX_CACHED = 8  # traced steps kept per layer
 
 

@@ -11,26 +11,19 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from service.models.catalog import LayerInfo, ModelInfo
-from service.models.uploads import UploadRecord
-from service.models.standard import STANDARD_MODELS, find_weights
-from service.settings import Settings
+from core.errors import ModelUnavailable, UnusableModel
+from core.models import VECTOR_LAYERS, VGG16_HED, VISUALISABLE_LAYERS, LayerInfo, ModelInfo
+from core.settings import Settings
+from core.standard import STANDARD_MODELS, find_weights
+from core.store.uploads import UploadRecord
 from worker.engine.target import LayerTarget, Preprocessing
 from worker.models import vgg16_hed
 
-# Layers whose output a unit objective can score: feature maps (height, width, channels) of
-# convolutions, activations and block joins, and the units (classes) of Dense layers.
-VISUALISABLE_LAYERS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Activation", "ReLU",
-                       "Add", "Concatenate", "Dense")
 REFERENCE_INPUT_SIZE = 224
 
 
-class UnknownModel(LookupError):
-    pass
-
-
-class UnusableModel(ValueError):
-    """A model that loaded but cannot be visualised (no image input, no visualisable layer)."""
+class UnknownModel(ModelUnavailable):
+    """A model (or layer) this worker cannot load: not built in, not in the catalog, or its file gone."""
 
 
 @dataclass
@@ -61,7 +54,7 @@ def visualisable(layer: keras.layers.Layer) -> bool:
     if type(layer).__name__ not in VISUALISABLE_LAYERS:
         return False
     rank = len(layer.output.shape)
-    return rank == 4 or (rank == 2 and type(layer).__name__ in ("Dense", "Activation"))
+    return rank == 4 or (rank == 2 and type(layer).__name__ in VECTOR_LAYERS)
 
 
 def describe(model_id: str, name: str, model: keras.Model, fingerprint: str, preprocessing: dict,
@@ -102,7 +95,7 @@ class ModelRegistry:
         self.loaded: OrderedDict[str, LoadedModel] = OrderedDict()
 
     def builtin_ids(self) -> list[str]:
-        return [vgg16_hed.MODEL_ID]
+        return [VGG16_HED]
 
     def held(self) -> list[str]:
         return list(self.loaded)
@@ -135,7 +128,7 @@ class ModelRegistry:
         return loaded
 
     def _load(self, model_id: str) -> LoadedModel:
-        if model_id == vgg16_hed.MODEL_ID:
+        if model_id == VGG16_HED:
             path = vgg16_hed.ensure_converted(self.models_dir)
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
             return self._loaded(model_id, vgg16_hed.DISPLAY_NAME, model, path, vgg16_hed.PREPROCESSING, "builtin")
@@ -166,5 +159,5 @@ def current(settings: Settings) -> ModelRegistry:
     global _current
     if _current is None or _current.models_dir != settings.models_dir:
         _current = ModelRegistry(settings.models_dir, settings.effective_weights_dir,
-                                 settings.worker_model_memory_mb * 1024**2)
+                                 settings.worker_model_memory_bytes)
     return _current

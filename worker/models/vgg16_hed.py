@@ -15,9 +15,8 @@ from pathlib import Path
 import h5py
 import keras
 
-from service.models.preprocessing import preprocessing_spec
+from core.preprocessing import preprocessing_spec
 
-MODEL_ID = "vgg16-hed"
 DISPLAY_NAME = "VGG16 backbone of HED (ImageNet-initialised, fine-tuned on BSDS500 edges)"
 FILE_NAME = "vgg16-hed.keras"
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.spec import Method, Objective
+
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
@@ -28,7 +30,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.gpu is not None:
         # Must be set before TensorFlow is imported: the process then sees only that GPU.
         os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
-    from service.settings import get_settings
+    from core.settings import get_settings
     from worker.main import run
 
     run(get_settings(), burst=args.burst)
@@ -36,8 +38,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from service import redis_server
-    from service.settings import get_settings
+    from core.settings import get_settings
+    from filterscope import redis_server
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -53,8 +55,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             children.append(server)
             env["REDIS_URL"] = url
             print(f"filterscope: private Redis at {url}", file=sys.stderr)
-        children.append(subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env))
-        api = subprocess.Popen([sys.executable, "-m", "service.cli", "api", "--host", args.host, "--port", str(args.port)], env=env)
+        children.append(subprocess.Popen([sys.executable, "-m", "filterscope", "worker"], env=env))
+        api = subprocess.Popen([sys.executable, "-m", "filterscope", "api", "--host", args.host, "--port", str(args.port)], env=env)
         children.append(api)
         stopping = []
 
@@ -84,7 +86,7 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from worker.offline import render_to_files
+    from filterscope.render import render_to_files
 
     return render_to_files(args)
 
@@ -116,8 +118,8 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--model", default="vgg16-hed")
     render.add_argument("--layer", required=True)
     render.add_argument("--filters", type=parse_filters, help="comma-separated, e.g. 0,1,2 (not with --objective layer)")
-    render.add_argument("--method", choices=["fourier", "pixel", "seed", "maco"])
-    render.add_argument("--objective", choices=["channel", "neuron", "negative", "layer", "logit"])
+    render.add_argument("--method", choices=[method.value for method in Method])
+    render.add_argument("--objective", choices=[objective.value for objective in Objective])
     render.add_argument("--diversity", type=int)
     render.add_argument("--steps", type=int)
     render.add_argument("--image-size", type=int)
@@ -133,7 +135,3 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter, for worker and render
     return args.handler(args) or 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""The one settings class. Every field is an environment variable, documented in the README."""
+"""The one settings class, read by the API, the workers and the command. Every field is an
+environment variable, documented in the README."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+MB = 1024**2
 
 
 class Settings(BaseSettings):
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
 
     @property
     def uploads_dir(self) -> Path:
-        return self.data_dir / "models" / "uploads"
+        return self.models_dir / "uploads"
 
     @property
     def effective_weights_dir(self) -> Path:
@@ -53,6 +55,18 @@ class Settings(BaseSettings):
     @property
     def api_key_set(self) -> set[str]:
         return {key.strip() for key in self.api_keys.split(",") if key.strip()}
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * MB
+
+    @property
+    def worker_memory_bytes(self) -> int:
+        return self.worker_memory_mb * MB
+
+    @property
+    def worker_model_memory_bytes(self) -> int:
+        return self.worker_model_memory_mb * MB
 
 
 @lru_cache

@@ -6,15 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 
-from tests.conftest import ROOT, free_port, wait_for
-from tests.helpers import decode_png, request
+from tests.conftest import ROOT
+from tests.helpers import decode_png, free_port, request, wait_for
 from worker.engine.images import read_spec
 
-CLI = [sys.executable, "-m", "service.cli"]
+CLI = [sys.executable, "-m", "filterscope"]
 
 
 def test_render_writes_one_png_per_filter_without_redis(tmp_path, data_dir):
@@ -45,6 +44,19 @@ def test_up_without_a_redis_server_binary_says_so(tmp_path):
     assert out.returncode == 2 and "redis-server" in out.stderr and "REDIS_URL" in out.stderr
 
 
+def children_of(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return {int(child) for child in found}
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
 def test_up_runs_api_worker_and_a_private_redis_and_stops_them_all(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["FILTERSCOPE_DATA_DIR"] = str(tmp_path / "data")
@@ -54,6 +66,9 @@ def test_up_runs_api_worker_and_a_private_redis_and_stops_them_all(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: httpx.get(base + "/readyz").status_code == 200, 180, "filterscope up ready", up)
+        children = children_of(up.pid)
+        commands = {open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in children}
+        assert len(children) == 3, commands  # redis-server, the worker and the API
         created = httpx.post(base + "/v1/visualizations", json=request(filters=[0], seed=501, steps=4)).json()
         wait_for(lambda: httpx.get(f"{base}/v1/visualizations/{created['id']}").json()["status"] == "finished",
                  120, "render through up")
@@ -61,6 +76,4 @@ def test_up_runs_api_worker_and_a_private_redis_and_stops_them_all(tmp_path):
     finally:
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0
-    time.sleep(0.5)
-    children = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
-    assert children.strip() == ""
+    assert not [pid for pid in children if alive(pid)], commands

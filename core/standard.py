@@ -11,10 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.models.preprocessing import Mode, preprocessing_spec
-
-
-BUILTIN_IDS = {"vgg16-hed"}  # models that ship with Filterscope; no upload may take their ids
+from core.preprocessing import Mode, preprocessing_spec
 
 
 @dataclass(frozen=True)

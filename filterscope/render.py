@@ -8,13 +8,13 @@ import sys
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from service.problems import Problem
-from service.settings import get_settings
-from service.visualizations.jobs import build_record
+from core.errors import FilterscopeError
+from core.settings import get_settings
 from service.visualizations.schemas import VisualizationRequest
+from service.visualizations.validation import build_record
 from worker.engine.images import encode_png
 from worker.engine.render import render
-from worker.models.registry import UnknownModel, current
+from worker.models.registry import current
 from worker.tasks import image_spec
 
 PARAM_FLAGS = ("method", "objective", "diversity", "steps", "image_size", "learning_rate", "seed")
@@ -32,7 +32,7 @@ def render_to_files(args: argparse.Namespace) -> int:
         request = request_from(args)
         loaded = current(get_settings()).get(request.model)
         record = build_record(request, loaded.info)
-    except (ValidationError, Problem, UnknownModel) as error:
+    except (ValidationError, FilterscopeError) as error:
         print(f"filterscope render: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def render_to_files(args: argparse.Namespace) -> int:
             bar.update(step - bar.n)
 
         renderings = render(loaded.target(record.layer), record.filters, record.params, on_progress=advance,
-                            memory_budget=get_settings().worker_memory_mb * 1024**2)
+                            memory_budget=get_settings().worker_memory_bytes)
     for rendering in renderings:
         name = "layer" if rendering.filter is None else str(rendering.filter)
         suffix = f"_{rendering.index}" if record.params.diversity > 1 else ""

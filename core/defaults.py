@@ -1,0 +1,23 @@
+"""Named constants that are not settings: the limits of a request and the names in the queue."""
+
+# Request limits, documented in the README's tables.
+MAX_FILTERS = 256
+MIN_STEPS, MAX_STEPS = 1, 4096
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512
+MAX_LEARNING_RATE = 10000.0
+MAX_SEED = 2**31 - 1
+MAX_DIVERSITY = 8
+
+DEFAULT_STEPS = 128
+DEFAULT_IMAGE_SIZE = 128
+DEFAULT_SEED = 0
+
+# Job functions, by their import path: a queued job names the function a worker runs.
+RENDER_TASK = "worker.tasks.render"
+INSPECT_TASK = "worker.tasks.inspect"
+INSPECTION_TIMEOUT = 600  # seconds an inspection job may run
+INSPECTION_RESULT_TTL = 60
+
+LOCK_TIMEOUT = 30  # seconds a per-job lock is held at most (and waited for)
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes to a job's meta
+HELD_MODELS_TTL = 3600  # seconds a worker's list of loaded models outlives its last job

@@ -1,0 +1,71 @@
+"""The queue, and what a job carries besides its arguments: typed progress and error meta."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from core.errors import FilterscopeError
+
+ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
+                    JobStatus.CREATED})
+
+
+class Progress(BaseModel):
+    step: int = Field(description="Optimisation steps done, over all batches of the job.")
+    steps: int = Field(description="Optimisation steps the job needs in all.")
+
+
+class JobError(BaseModel):
+    """Why a job failed: the slug of a domain error (or `render-failed`), its title and detail."""
+
+    slug: str
+    title: str
+    detail: str
+
+    @classmethod
+    def of(cls, error: Exception) -> JobError:
+        if isinstance(error, FilterscopeError):
+            return cls(slug=error.slug, title=error.title, detail=error.detail)
+        return cls(slug="render-failed", title="Rendering failed", detail=str(error) or type(error).__name__)
+
+
+def queue(redis: Redis, name: str) -> Queue:
+    return Queue(name, connection=redis, serializer=JSONSerializer)
+
+
+def fetch(redis: Redis, job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
+
+
+def status_of(job: Job | None) -> JobStatus | None:
+    """The status read when the job was fetched: no further round trip to Redis."""
+    return job.get_status(refresh=False) if job is not None else None
+
+
+def write_progress(job: Job, progress: Progress) -> None:
+    job.meta["progress"] = progress.model_dump()
+    job.save_meta()
+
+
+def read_progress(job: Job) -> Progress | None:
+    raw = job.get_meta(refresh=False).get("progress")
+    return Progress(**raw) if raw else None
+
+
+def write_error(job: Job, error: JobError) -> None:
+    job.meta["error"] = error.model_dump()
+    job.save_meta()
+
+
+def read_error(job: Job) -> JobError | None:
+    raw = job.get_meta(refresh=False).get("error")
+    return JobError(**raw) if raw else None

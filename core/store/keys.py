@@ -1,0 +1,36 @@
+"""Every Redis key Filterscope uses, built in one place (RQ's own keys are RQ's).
+
+Changing a string here orphans what is stored under the old one: cached images, records and
+uploads would no longer be found.
+"""
+
+from __future__ import annotations
+
+PREFIX = "filterscope:"
+
+MODELS = PREFIX + "models"  # hash: model id -> ModelInfo JSON, written by workers after inspecting a model
+INSPECTION_FAILURES = PREFIX + "inspection-failures"  # hash: standard id -> {"stamp", "detail"} of a failed file
+UPLOADS = PREFIX + "uploads"  # hash: model id -> UploadRecord JSON
+# set of "model:fingerprint" of deleted or replaced uploads: their images are not served.
+REVOKED_MODELS = PREFIX + "revoked-models"
+JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators
+
+
+def image(content_key: str) -> str:
+    """Hash of one cached image: png, etag, activation, curve, created_at, owner, filmstrip."""
+    return f"{PREFIX}image:{content_key}"
+
+
+def visualization(visualization_id: str) -> str:
+    """A visualisation's record (JSON)."""
+    return f"{PREFIX}visualization:{visualization_id}"
+
+
+def lock(job_id: str) -> str:
+    """The lock under which a job is looked up and, if need be, enqueued."""
+    return f"{PREFIX}lock:{job_id}"
+
+
+def worker_models(worker_name: str) -> str:
+    """The ids of the models one worker holds loaded (JSON list, expiring)."""
+    return f"{PREFIX}worker-models:{worker_name}"

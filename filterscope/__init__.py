@@ -1,0 +1,1 @@
+"""The `filterscope` command: the one place that knows both the API and the worker."""

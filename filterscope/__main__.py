@@ -1,0 +1,5 @@
+import sys
+
+from filterscope.cli import main
+
+sys.exit(main())

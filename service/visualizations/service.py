@@ -1,0 +1,155 @@
+"""Visualisations as records, jobs and cached images.
+
+A visualisation is stored once under its content id. Its images live in the image cache; the RQ
+job that renders the missing ones carries the same id, so however many identical requests arrive
+at once, a lock and the job id make sure only one job exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from redis import Redis
+from rq.job import Job, JobStatus
+
+from core import defaults
+from core.settings import Settings
+from core.spec import ImageTarget
+from core.store import jobs, keys, records
+from core.store.images import ImageMeta, ImageStore
+from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
+from core.store.records import VisualizationRecord
+from service.problems import job_problem
+from service.visualizations.schemas import ImageEntry, Visualization
+
+
+class Visualizations:
+    """Service logic of the visualisations domain over one Redis connection."""
+
+    def __init__(self, redis: Redis, settings: Settings):
+        self.redis = redis
+        self.settings = settings
+        self.images = ImageStore(redis, settings.image_ttl)
+        self.queue = jobs.queue(redis, settings.queue_name)
+
+    def save(self, record: VisualizationRecord) -> VisualizationRecord:
+        return records.save(self.redis, record)
+
+    def load(self, visualization_id: str) -> VisualizationRecord | None:
+        return records.load(self.redis, visualization_id)
+
+    def ensure_rendered(self, record: VisualizationRecord, retry_failed: bool = True) -> bool:
+        """Queue a job for the images not in the cache, unless one is already on its way.
+
+        Returns whether images are on their way. A finished job whose images were evicted since is
+        replaced by a new job; so is a failed one, unless `retry_failed` is False (a poll leaves a
+        failure for the client to see; only a new POST retries it).
+        """
+        image_keys = [t.key for t in record.images]
+        if not self.images.missing(image_keys):
+            return False
+        status = status_of(jobs.fetch(self.redis, record.id))
+        if status in ACTIVE:
+            return True
+        if status in ENDED_BADLY and not retry_failed:
+            return False
+        with self.redis.lock(keys.lock(record.id), timeout=defaults.LOCK_TIMEOUT,
+                             blocking_timeout=defaults.LOCK_TIMEOUT, sleep=0.01):
+            # Look again under the lock: another request may have queued, or even finished, the job.
+            missing = set(self.images.missing(image_keys))
+            if not missing:
+                return False
+            job = jobs.fetch(self.redis, record.id)
+            if status_of(job) in ACTIVE:
+                return True
+            if job is not None:
+                job.delete()
+            self.enqueue(record, [t for t in record.images if t.key in missing])
+        return True
+
+    def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
+        self.queue.enqueue(
+            defaults.RENDER_TASK,
+            record.spec(targets).model_dump(mode="json"),
+            job_id=record.id,
+            job_timeout=self.settings.job_timeout,
+            result_ttl=self.settings.result_ttl,
+            failure_ttl=self.settings.failure_ttl,
+            description=f"{record.model} {record.layer} {record.params.objective.value} "
+            f"filters {sorted({t.filter for t in targets}, key=str)}",
+            meta={"progress": Progress(step=0, steps=record.params.steps).model_dump()},
+        )
+        self.redis.incr(keys.JOBS_CREATED)
+
+    def describe(self, record: VisualizationRecord) -> Visualization:
+        cached = self.images.meta([t.key for t in record.images])
+        job = jobs.fetch(self.redis, record.id)
+        status = job_status(job, complete=len(cached) == len(record.images))
+        finished = status == "finished"
+        return Visualization(
+            id=record.id,
+            status=status,
+            model=record.model,
+            layer=record.layer,
+            filters=record.filters,
+            params=record.params,
+            progress=progress_of(job, finished, record.params.steps),
+            created_at=timestamp(record.created_at),
+            started_at=as_utc(job.started_at) if job else None,
+            finished_at=finished_at(job, cached) if finished else None,
+            images=[image_entry(t, cached[t.key]) for t in record.images if t.key in cached],
+            grid_url=f"/v1/visualizations/{record.id}/grid.png" if finished else None,
+            progress_url=f"/v1/visualizations/{record.id}/progress.webp" if finished else None,
+            error=job_problem(failure_of(job)) if status == "failed" else None,
+        )
+
+
+def job_status(job: Job | None, complete: bool) -> str:
+    if complete:
+        return "finished"
+    status = status_of(job)
+    if status == JobStatus.STARTED:
+        return "running"
+    if status in ENDED_BADLY:
+        return "failed"
+    return "queued"
+
+
+def progress_of(job: Job | None, finished: bool, steps: int) -> Progress:
+    done = jobs.read_progress(job) if job is not None else None
+    if done is not None:
+        return Progress(step=done.steps, steps=done.steps) if finished else done
+    return Progress(step=steps if finished else 0, steps=steps)
+
+
+def failure_of(job: Job) -> JobError:
+    """Why the job ended badly: the error its worker recorded, or what RQ knows."""
+    status = status_of(job)
+    if status in (JobStatus.STOPPED, JobStatus.CANCELED):
+        return JobError(slug="render-failed", title="Rendering failed", detail=f"The job was {status.value}.")
+    recorded = jobs.read_error(job)
+    if recorded is not None:
+        return recorded
+    last_line = job.exc_info.strip().splitlines()[-1] if job.exc_info else "The worker failed without a message."
+    return JobError(slug="render-failed", title="Rendering failed", detail=last_line)
+
+
+def image_entry(target: ImageTarget, meta: ImageMeta) -> ImageEntry:
+    return ImageEntry(filter=target.filter, index=target.index, url=f"/v1/images/{target.key}.png",
+                      activation=meta.activation, curve=meta.curve)
+
+
+def finished_at(job: Job | None, cached: dict[str, ImageMeta]) -> datetime | None:
+    if job is not None and job.ended_at:
+        return as_utc(job.ended_at)
+    return timestamp(max(m.created_at for m in cached.values())) if cached else None
+
+
+def timestamp(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
