@@ -5,8 +5,10 @@ FROM python:3.11-slim AS source
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY service ./service
 COPY worker ./worker
+COPY filterscope ./filterscope
 
 FROM source AS api
 RUN pip install .

@@ -10,7 +10,7 @@ from redis import Redis
 
 from core import __version__
 from core.errors import UploadTooLarge
-from core.settings import Settings, get_settings
+from core.settings import MB, Settings, get_settings
 from service import problems
 from service.health import router as health_router
 from service.images.router import router as images_router
@@ -40,7 +40,7 @@ async def lifespan(app: FastAPI):
         app.state.redis.close()
 
 
-MULTIPART_OVERHEAD = 1024**2  # room for the form fields around an upload's file
+MULTIPART_OVERHEAD = MB  # room for the form fields around an upload's file
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

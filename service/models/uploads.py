@@ -25,10 +25,11 @@ from pathlib import Path
 from core.errors import InvalidRequest, UploadTooLarge
 from core.models import VISUALISABLE_LAYERS
 from core.preprocessing import Mode, preprocessing_spec
+from core.settings import MB
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
-MAX_JSON_BYTES = 16 * 1024**2
+MAX_JSON_BYTES = 16 * MB
 MAX_COMPRESSION_RATIO = 100
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 

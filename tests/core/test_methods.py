@@ -1,0 +1,58 @@
+"""The method and objective tables: every row complete, defaults filled from them, and what a
+method cannot do refused with its reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import methods
+from core.errors import InvalidRequest
+from core.spec import Method, Objective
+
+
+def filled(method: Method, objective: Objective = Objective.channel, **chosen):
+    return methods.fill(method, objective, diversity=chosen.pop("diversity", 1), precision="float32", steps=8,
+                        image_size=32, seed=0, **chosen)
+
+
+def test_every_method_and_objective_has_a_row():
+    assert set(methods.METHODS) == set(Method)
+    assert set(methods.OBJECTIVES) == set(Objective)
+
+
+@pytest.mark.parametrize("method", list(Method))
+def test_defaults_come_from_the_method_row(method):
+    row = methods.METHODS[method]
+    params = filled(method)
+    assert params.learning_rate == row.learning_rate and params.transforms == row.transforms
+    assert filled(method, learning_rate=0.123, transforms=not row.transforms).learning_rate == 0.123
+
+
+def test_an_objective_can_have_its_own_step_size_for_a_method():
+    assert filled(Method.fourier, Objective.negative).learning_rate == 0.05
+    assert filled(Method.fourier, Objective.channel).learning_rate == 0.4
+    assert filled(Method.pixel, Objective.negative).learning_rate == 0.01
+
+
+def test_what_a_method_does_not_support_is_refused_with_its_reason():
+    methods.check_supported(filled(Method.fourier, Objective.logit, diversity=3))
+    for params in (filled(Method.seed, diversity=2), filled(Method.seed, Objective.logit)):
+        with pytest.raises(InvalidRequest) as refused:
+            methods.check_supported(params)
+        assert refused.value.field == "params.method" and "diversity" in refused.value.reason
+
+
+def test_an_objective_refuses_a_layer_output_of_the_other_kind():
+    methods.check_output(Objective.logit, "classes", is_vector=True)
+    methods.check_output(Objective.channel, "classes", is_vector=True)
+    with pytest.raises(InvalidRequest, match="needs a Dense"):
+        methods.check_output(Objective.logit, "conv", is_vector=False)
+    with pytest.raises(InvalidRequest, match="needs a feature map"):
+        methods.check_output(Objective.neuron, "classes", is_vector=True)
+
+
+def test_descriptions_name_every_method_and_default():
+    assert all(f"`{m.value}`" in methods.method_descriptions() for m in Method)
+    assert all(f"`{o.value}`" in methods.objective_descriptions() for o in Objective)
+    assert "fourier 0.4 (0.05 for objective `negative`)" in methods.learning_rate_description()
+    assert "on for fourier and maco" in methods.transforms_description()
