@@ -1,5 +1,5 @@
 """One table per method and per objective: defaults, what each supports, and the descriptions
-that the API's schema, the CLI's choices and the README are made from.
+that the API's schema and the CLI's choices are made from.
 
 Adding a method or an objective means adding a row here (and its engine piece); validation, the
 filled-in defaults and the documentation follow from the row.

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.spec import Method, Objective
+from core.methods import METHODS, OBJECTIVES, method_descriptions, objective_descriptions
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -118,8 +118,9 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--model", default="vgg16-hed")
     render.add_argument("--layer", required=True)
     render.add_argument("--filters", type=parse_filters, help="comma-separated, e.g. 0,1,2 (not with --objective layer)")
-    render.add_argument("--method", choices=[method.value for method in Method])
-    render.add_argument("--objective", choices=[objective.value for objective in Objective])
+    render.add_argument("--method", choices=[method.value for method in METHODS], help=method_descriptions())
+    render.add_argument("--objective", choices=[objective.value for objective in OBJECTIVES],
+                        help=objective_descriptions())
     render.add_argument("--diversity", type=int)
     render.add_argument("--steps", type=int)
     render.add_argument("--image-size", type=int)

@@ -1,4 +1,4 @@
-"""The `filterscope` command as a new user runs it."""
+"""`filterscope up` as a new user runs it: real processes, stopped together."""
 
 from __future__ import annotations
 
@@ -10,30 +10,9 @@ import sys
 import httpx
 
 from tests.conftest import ROOT
-from tests.helpers import decode_png, free_port, request, wait_for
-from worker.engine.images import read_spec
+from tests.helpers import free_port, request, wait_for
 
 CLI = [sys.executable, "-m", "filterscope"]
-
-
-def test_render_writes_one_png_per_filter_without_redis(tmp_path, data_dir):
-    env = dict(os.environ, FILTERSCOPE_DATA_DIR=str(data_dir), REDIS_URL="redis://127.0.0.1:1/0")
-    out = subprocess.run(CLI + ["render", "--layer", "block2_conv1", "--filters", "3,4", "--steps", "8",
-                                "--image-size", "24", "--out", str(tmp_path)], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    for filter_index in (3, 4):
-        png = (tmp_path / f"vgg16-hed_block2_conv1_{filter_index}.png").read_bytes()
-        assert decode_png(png).shape == (24, 24, 3)
-        assert read_spec(png)["filter"] == filter_index
-    assert "activation" in out.stdout
-
-
-def test_render_rejects_a_bad_layer_with_a_clear_message(tmp_path, data_dir):
-    env = dict(os.environ, FILTERSCOPE_DATA_DIR=str(data_dir))
-    out = subprocess.run(CLI + ["render", "--layer", "block9", "--filters", "0", "--out", str(tmp_path)], env=env,
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 2 and "block5_conv3" in out.stderr
 
 
 def test_up_without_a_redis_server_binary_says_so(tmp_path):

@@ -69,41 +69,26 @@ class UnitObjective:
 
 
 @dataclass(frozen=True)
-class LayerObjective:
-    """DeepDream: the activations themselves, all of them; no unit, no warm-up."""
+class WholeObjective:
+    """A quantity read on one side of the activation function, with no warm-up: the whole layer's
+    activations (DeepDream), or a class's value before its activation (a softmax output is treated
+    as its logits)."""
 
+    quantity: Quantity
+    before_activation: bool = False
     direction: float = 1.0
 
-    def quantity(self, activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-        return mean_square(activations, units)
-
     def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
-        return mean_square(post, units)
+        return self.reported(pre, post, units)
 
     def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-        return mean_square(post, units)
-
-
-@dataclass(frozen=True)
-class LogitObjective:
-    """A class's value before the activation: a softmax output is treated as its logits."""
-
-    direction: float = 1.0
-
-    def quantity(self, activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-        return channel_mean(activations, units)
-
-    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
-        return channel_mean(pre, units)
-
-    def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
-        return channel_mean(pre, units)
+        return self.quantity(pre if self.before_activation else post, units)
 
 
 OBJECTIVES = {
     Objective.channel: UnitObjective(channel_mean),
     Objective.neuron: UnitObjective(centre_unit),
     Objective.negative: UnitObjective(channel_mean, direction=-1.0),
-    Objective.layer: LayerObjective(),
-    Objective.logit: LogitObjective(),
+    Objective.layer: WholeObjective(mean_square),
+    Objective.logit: WholeObjective(channel_mean, before_activation=True),
 }

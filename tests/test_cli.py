@@ -1,0 +1,34 @@
+"""`filterscope render` in process: straight to PNG files, no Redis, with the model loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from filterscope.cli import main
+from tests.helpers import decode_png
+from worker.engine.images import read_spec
+
+
+def test_render_writes_one_png_per_filter_without_redis(tmp_path, vgg16, capsys, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there: none is needed
+    code = main(["render", "--layer", "block2_conv1", "--filters", "3,4", "--steps", "8", "--image-size", "24",
+                 "--out", str(tmp_path)])
+    assert code == 0
+    for filter_index in (3, 4):
+        png = (tmp_path / f"vgg16-hed_block2_conv1_{filter_index}.png").read_bytes()
+        assert decode_png(png).shape == (24, 24, 3)
+        assert read_spec(png)["filter"] == filter_index
+    assert "activation" in capsys.readouterr().out
+
+
+def test_render_rejects_a_bad_layer_with_a_clear_message(tmp_path, vgg16, capsys):
+    assert main(["render", "--layer", "block9", "--filters", "0", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "block5_conv3" in error and "Traceback" not in error
+    assert not list(tmp_path.iterdir())
+
+
+def test_render_choices_come_from_the_method_table(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "--layer", "block1_conv1", "--filters", "0", "--method", "magic"])
+    assert exit_.value.code == 2 and "fourier" in capsys.readouterr().err
