@@ -21,3 +21,12 @@ INSPECTION_RESULT_TTL = 60
 LOCK_TIMEOUT = 30  # seconds a per-job lock is held at most (and waited for)
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes to a job's meta
 HELD_MODELS_TTL = 3600  # seconds a worker's list of loaded models outlives its last job
+
+# Liveness. A running job's execution expires HEARTBEAT_TTL seconds after its worker's last
+# heartbeat; an expired one is abandoned and requeued, at most MAX_REQUEUES times.
+HEARTBEAT_INTERVAL = 2
+HEARTBEAT_TTL = 10
+MAX_REQUEUES = 2
+WORKER_TTL = 20  # an idle worker heartbeats every WORKER_TTL - 15 seconds (RQ's dequeue timeout)
+FRESH_WORKER_SECONDS = 15  # /readyz counts a worker whose last heartbeat is at most this old
+MAINTENANCE_INTERVAL = 5  # seconds between an idle worker's sweeps for abandoned jobs

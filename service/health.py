@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from redis.exceptions import RedisError
-from rq import Worker
 
+from core import defaults
+from core.store import jobs
 from service.dependencies import RedisDep
 from service.problems import Problem, responses
 
@@ -13,8 +14,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="The API process is alive")
-def healthz() -> dict:
+async def healthz() -> dict:
+    # async: answered on the event loop, never queued behind handlers waiting on Redis
     return {"status": "ok"}
+
 
 
 @router.get("/readyz", summary="Redis is reachable and at least one worker is alive",
@@ -22,9 +25,10 @@ def healthz() -> dict:
 def readyz(redis: RedisDep) -> dict:
     try:
         redis.ping()
-        workers = [w for w in Worker.all(connection=redis) if redis.exists(w.key)]
+        workers = jobs.live_workers(redis)
     except RedisError as error:
         raise Problem(503, "not-ready", f"Redis is not reachable: {error}", "Not ready") from None
     if not workers:
-        raise Problem(503, "not-ready", "No live worker is registered: start one with `filterscope worker`.", "Not ready")
+        raise Problem(503, "not-ready", "No worker has sent a heartbeat in the last "
+                      f"{defaults.FRESH_WORKER_SECONDS} s: start one with `filterscope worker`.", "Not ready")
     return {"status": "ready", "workers": len(workers)}

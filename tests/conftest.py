@@ -13,7 +13,6 @@ from typing import NamedTuple
 import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from core.models import ModelInfo
@@ -83,10 +82,11 @@ def api(app_client, redis) -> TestClient:
 
 @pytest.fixture
 def run_jobs(redis, settings):
-    """Run every queued job in this process, as a worker would, until the queue is empty."""
+    """Run every queued job in this process, as a worker process does, until the queue is empty."""
+    from worker.consumer import RenderWorker
 
     def run() -> None:
-        worker = SimpleWorker([jobs.queue(redis, settings.queue_name)], connection=redis, serializer=JSONSerializer)
+        worker = RenderWorker([jobs.queue(redis, settings.queue_name)], connection=redis, serializer=JSONSerializer)
         worker.work(burst=True, logging_level="WARNING")
 
     return run

@@ -11,11 +11,12 @@ import os
 import socket
 
 from redis import Redis
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
+from core import defaults
 from core.settings import Settings
 from core.store import catalog, jobs
+from worker.consumer import RenderWorker
 
 log = logging.getLogger("filterscope.worker")
 
@@ -45,5 +46,6 @@ def run(settings: Settings, burst: bool = False) -> None:
     load_and_publish(settings, redis)
     queue = jobs.queue(redis, settings.queue_name)
     name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
-    worker = SimpleWorker([queue], connection=redis, serializer=JSONSerializer, name=name)
+    worker = RenderWorker([queue], connection=redis, serializer=JSONSerializer, name=name,
+                          worker_ttl=defaults.WORKER_TTL, maintenance_interval=defaults.MAINTENANCE_INTERVAL)
     worker.work(burst=burst, logging_level="INFO")

@@ -44,6 +44,7 @@ def render(spec: dict) -> dict:
         return render_spec(RenderSpec.model_validate(spec), job)
     except Exception as error:
         if job is not None:
+            job.retries_left = 0  # rendering again would fail again: requeues are for dead workers
             jobs.write_error(job, JobError.of(error))
         raise
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pydantic import BaseModel, Field
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from core import defaults
 from core.errors import FilterscopeError
+from core.store import keys
 
 ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
@@ -44,6 +49,45 @@ def fetch(redis: Redis, job_id: str) -> Job | None:
         return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
     except NoSuchJobError:
         return None
+
+
+def discard(job: Job) -> None:
+    """Delete an ended job, also one whose execution records expired with its worker (RQ's own
+    delete raises on those)."""
+    try:
+        job.delete()
+    except ValueError:
+        job.connection.delete(job.execution_registry.key)
+        job.delete()
+
+
+def requeue_abandoned(redis: Redis, queue_name: str) -> None:
+    """Requeue running jobs whose worker stopped heartbeating (or fail them once out of requeues).
+
+    Idle workers sweep every MAINTENANCE_INTERVAL seconds; the API sweeps when it sees a running
+    job, so an abandoned job is found even while every live worker is busy.
+    """
+    lock = redis.lock(keys.lock("sweep:" + queue_name), timeout=defaults.LOCK_TIMEOUT)
+    if not lock.acquire(blocking=False):
+        return  # someone else is sweeping right now
+    try:
+        StartedJobRegistry(queue=queue(redis, queue_name)).cleanup()
+    finally:
+        lock.release()
+
+
+def live_workers(redis: Redis) -> list[Worker]:
+    """Workers whose last heartbeat is at most FRESH_WORKER_SECONDS old."""
+    now = datetime.now(timezone.utc)
+
+    def fresh(worker: Worker) -> bool:
+        beat = worker.last_heartbeat
+        if beat is None:
+            return False
+        beat = beat if beat.tzinfo else beat.replace(tzinfo=timezone.utc)
+        return (now - beat).total_seconds() <= defaults.FRESH_WORKER_SECONDS
+
+    return [worker for worker in Worker.all(connection=redis) if fresh(worker)]
 
 
 def status_of(job: Job | None) -> JobStatus | None:

@@ -24,7 +24,7 @@ def request_inspection(redis: Redis, settings: Settings, model_id: str, version:
         if job is not None:
             if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):
                 return
-            job.delete()
+            jobs.discard(job)
         jobs.queue(redis, settings.queue_name).enqueue(
             defaults.INSPECT_TASK, model_id, job_id=job_id, job_timeout=defaults.INSPECTION_TIMEOUT,
             result_ttl=defaults.INSPECTION_RESULT_TTL, failure_ttl=settings.failure_ttl,

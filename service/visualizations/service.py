@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from redis import Redis
+from rq import Retry
 from rq.job import Job, JobStatus
 
 from core import defaults
@@ -49,6 +50,10 @@ class Visualizations:
         if not self.images.missing(image_keys):
             return False
         status = status_of(jobs.fetch(self.redis, record.id))
+        if status == JobStatus.STARTED:
+            # Its worker may have died: requeue it if its heartbeat stopped, then look again.
+            jobs.requeue_abandoned(self.redis, self.settings.queue_name)
+            status = status_of(jobs.fetch(self.redis, record.id))
         if status in ACTIVE:
             return True
         if status in ENDED_BADLY and not retry_failed:
@@ -63,7 +68,7 @@ class Visualizations:
             if status_of(job) in ACTIVE:
                 return True
             if job is not None:
-                job.delete()
+                jobs.discard(job)
             self.enqueue(record, [t for t in record.images if t.key in missing])
         return True
 
@@ -78,6 +83,7 @@ class Visualizations:
             description=f"{record.model} {record.layer} {record.params.objective.value} "
             f"filters {sorted({t.filter for t in targets}, key=str)}",
             meta={"progress": Progress(step=0, steps=record.params.steps).model_dump()},
+            retry=Retry(max=defaults.MAX_REQUEUES),  # spent only when a worker dies mid-job
         )
         self.redis.incr(keys.JOBS_CREATED)
 

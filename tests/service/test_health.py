@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from fastapi.testclient import TestClient
 from rq import SimpleWorker
+from rq.utils import utcformat
 
+from core import defaults
 from core.store import jobs
 from service.app import create_app
 from tests.helpers import free_port
@@ -12,17 +16,18 @@ def test_healthz_says_the_api_is_alive(api):
     assert api.get("/healthz").json() == {"status": "ok"}
 
 
-def test_readyz_is_ready_only_while_a_worker_is_registered(api, redis, settings):
+def test_readyz_counts_only_workers_with_a_fresh_heartbeat(api, redis, settings):
     answer = api.get("/readyz")
     assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
     assert "worker" in answer.json()["detail"]
     worker = SimpleWorker([jobs.queue(redis, settings.queue_name)], connection=redis)
     worker.register_birth()
-    try:
-        ready = api.get("/readyz")
-        assert ready.status_code == 200 and ready.json() == {"status": "ready", "workers": 1}
-    finally:
-        worker.register_death()
+    worker.heartbeat()
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "workers": 1}
+    # A worker killed without a goodbye keeps its registration for a while; its heartbeat ages.
+    stale = datetime.now(timezone.utc) - timedelta(seconds=defaults.FRESH_WORKER_SECONDS + 1)
+    redis.hset(worker.key, "last_heartbeat", utcformat(stale))
     assert api.get("/readyz").status_code == 503
 
 
