@@ -17,7 +17,7 @@ from redis import Redis
 from core.content import etag
 from core.store import keys, uploads
 
-META_FIELDS = ("etag", "activation", "created_at", "curve", "owner")
+META_FIELDS = ("etag", "activation", "created_at", "curve")
 
 
 @dataclass(frozen=True)
@@ -55,40 +55,43 @@ class ImageStore:
 
     def png(self, key: str) -> tuple[bytes, str] | None:
         """The PNG and its ETag, unless absent or rendered by a model that has since been deleted."""
-        png, tag, owner = self.redis.hmget(keys.image(key), "png", "etag", "owner")
-        if png is None or tag is None or not self.live(owner):
-            return None
-        return png, tag.decode()
+        return self.pngs([key])[0]
 
     def _fields(self, content_keys: list[str], *fields: str) -> list[list]:
+        """The fields of each key, with `owner` last, in one round trip; rows of revoked images
+        (of a deleted model) are all None. Revocations are checked in one more round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             for key in content_keys:
-                pipe.hmget(keys.image(key), *fields)
-            return pipe.execute()
+                pipe.hmget(keys.image(key), *fields, "owner")
+            rows = pipe.execute()
+        owners = sorted({row[-1] for row in rows if row[-1]})
+        revoked = {owner for owner, gone in zip(owners, uploads.revoked(self.redis, owners)) if gone}
+        return [[None] * len(fields) if row[-1] in revoked else row[:-1] for row in rows]
+
+    def derived(self, name: str) -> bytes | None:
+        return self.redis.get(keys.derived(name))
+
+    def keep_derived(self, name: str, data: bytes) -> None:
+        """Keep an image made from cached ones, as long as those are kept."""
+        self.redis.set(keys.derived(name), data, ex=self.ttl)
 
     def pngs(self, content_keys: list[str]) -> list[tuple[bytes, str] | None]:
-        """`png` for many keys, in one round trip."""
-        rows = self._fields(content_keys, "png", "etag", "owner")
-        return [(png, tag.decode()) if png is not None and tag is not None and self.live(owner) else None
-                for png, tag, owner in rows]
+        """`png` for many keys at once."""
+        rows = self._fields(content_keys, "png", "etag")
+        return [(png, tag.decode()) if png is not None and tag is not None else None for png, tag in rows]
 
     def meta(self, content_keys: list[str]) -> dict[str, ImageMeta]:
         """Metadata of those keys that are cached; absent keys are left out."""
         found = {}
-        for key, (tag, activation, created_at, curve, owner) in zip(content_keys, self._fields(content_keys, *META_FIELDS)):
-            if tag is not None and activation is not None and self.live(owner):
+        for key, (tag, activation, created_at, curve) in zip(content_keys, self._fields(content_keys, *META_FIELDS)):
+            if tag is not None and activation is not None:
                 found[key] = ImageMeta(tag.decode(), float(activation), float(created_at or 0),
                                        json.loads(curve) if curve else [])
         return found
 
     def filmstrips(self, content_keys: list[str]) -> list[bytes | None]:
-        return [strip if self.live(owner) else None for strip, owner in self._fields(content_keys, "filmstrip", "owner")]
+        return [strip for (strip,) in self._fields(content_keys, "filmstrip")]
 
     def missing(self, content_keys: list[str]) -> list[str]:
         """Keys with no servable image: never rendered, evicted, or of a deleted model."""
-        rows = self._fields(content_keys, "etag", "owner")
-        return [key for key, (tag, owner) in zip(content_keys, rows) if tag is None or not self.live(owner)]
-
-    def live(self, owner: bytes | None) -> bool:
-        """False for an image whose model was deleted since it was rendered."""
-        return not (owner and uploads.is_revoked(self.redis, owner.decode()))
+        return [key for key, (tag,) in zip(content_keys, self._fields(content_keys, "etag")) if tag is None]

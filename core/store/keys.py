@@ -21,6 +21,11 @@ def image(content_key: str) -> str:
     return f"{PREFIX}image:{content_key}"
 
 
+def derived(name: str) -> str:
+    """An image made from cached images (a montage, an animation), named by what it was made of."""
+    return f"{PREFIX}derived:{name}"
+
+
 def visualization(visualization_id: str) -> str:
     """A visualisation's record (JSON)."""
     return f"{PREFIX}visualization:{visualization_id}"

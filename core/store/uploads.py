@@ -74,5 +74,6 @@ def remove(redis: Redis, record: UploadRecord) -> None:
     Path(record.file).unlink(missing_ok=True)
 
 
-def is_revoked(redis: Redis, image_owner: str) -> bool:
-    return bool(image_owner) and bool(redis.sismember(keys.REVOKED_MODELS, image_owner))
+def revoked(redis: Redis, owners: list[bytes]) -> list[bool]:
+    """For each owner, whether its model was deleted or replaced; one round trip for all."""
+    return [bool(gone) for gone in redis.smismember(keys.REVOKED_MODELS, owners)] if owners else []

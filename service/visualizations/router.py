@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header
@@ -12,7 +11,7 @@ from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.caching import DERIVED, cached_response, not_modified
 from service.dependencies import JsonBody, RedisDep, SettingsDep
-from service.images.animation import animate
+from service.images.animation import animate, frame_count
 from service.images.grid import montage
 from service.models.catalog import renderable_model
 from service.problems import responses
@@ -85,9 +84,12 @@ def label(target: ImageTarget, diversity: int) -> str:
     return f"{name}.{target.index}" if diversity > 1 else name
 
 
-def require_finished(record: VisualizationRecord, found: list) -> None:
-    if any(item is None for item in found):
+def finished_etags(visualizations: Visualizations, record: VisualizationRecord) -> list[str]:
+    """The ETags of every image, in order; 409 while any is missing."""
+    cached = visualizations.images.meta([t.key for t in record.images])
+    if len(cached) < len(record.images):
         raise NotFinished(f"Visualisation {record.id} is not finished; poll it until its status is 'finished'.")
+    return [cached[t.key].etag for t in record.images]
 
 
 @router.get(
@@ -100,12 +102,17 @@ def require_finished(record: VisualizationRecord, found: list) -> None:
 def get_grid(visualization_id: str, visualizations: VisualizationsDep,
              if_none_match: str | None = Header(None)) -> Response:
     record = load_record(visualizations, visualization_id)
-    pngs = visualizations.images.pngs([t.key for t in record.images])
-    require_finished(record, pngs)
-    tag = etag("".join(found[1] for found in pngs).encode())
+    tag = etag("".join(finished_etags(visualizations, record)).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
-    grid = montage([(label(t, record.params.diversity), found[0]) for t, found in zip(record.images, pngs)])
+    name = "grid:" + tag.strip('"')
+    grid = visualizations.images.derived(name)
+    if grid is None:  # built once, then kept as long as its images are
+        pngs = visualizations.images.pngs([t.key for t in record.images])
+        if any(found is None for found in pngs):
+            raise NotFinished(f"Visualisation {record.id} lost an image while its grid was being made; poll it.")
+        grid = montage([(label(t, record.params.diversity), found[0]) for t, found in zip(record.images, pngs)])
+        visualizations.images.keep_derived(name, grid)
     return cached_response(grid, "image/png", tag, DERIVED)
 
 
@@ -119,10 +126,15 @@ def get_grid(visualization_id: str, visualizations: VisualizationsDep,
 def get_progress_animation(visualization_id: str, visualizations: VisualizationsDep,
                            if_none_match: str | None = Header(None)) -> Response:
     record = load_record(visualizations, visualization_id)
-    strips = visualizations.images.filmstrips([t.key for t in record.images])
-    require_finished(record, strips)
-    tag = etag("".join(hashlib.sha256(strip).hexdigest() for strip in strips).encode())
+    tag = etag(("progress:" + "".join(finished_etags(visualizations, record))).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
-    animation, frames = animate([(label(t, record.params.diversity), strip) for t, strip in zip(record.images, strips)])
-    return cached_response(animation, "image/webp", tag, DERIVED, {"X-Frame-Count": str(frames)})
+    name = "progress:" + tag.strip('"')
+    animation = visualizations.images.derived(name)
+    if animation is None:
+        strips = visualizations.images.filmstrips([t.key for t in record.images])
+        if any(strip is None for strip in strips):
+            raise NotFinished(f"Visualisation {record.id} lost an image while its animation was being made; poll it.")
+        animation, _ = animate([(label(t, record.params.diversity), strip) for t, strip in zip(record.images, strips)])
+        visualizations.images.keep_derived(name, animation)
+    return cached_response(animation, "image/webp", tag, DERIVED, {"X-Frame-Count": str(frame_count(animation))})
