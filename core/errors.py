@@ -71,6 +71,24 @@ class UploadTooLarge(FilterscopeError):
     slug, title = "upload-too-large", "Upload too large"
 
 
+class RateLimited(FilterscopeError):
+    """More requests than the key's rate allows: retry after `retry_after` seconds."""
+
+    slug, title = "rate-limited", "Too many requests"
+
+
+class TooMuchWork(FilterscopeError):
+    """The key already has as much work queued or running as it may."""
+
+    slug, title = "too-much-work", "Too much work queued"
+
+
+class TooCostly(FilterscopeError):
+    """One request asks for more computation than a request may."""
+
+    slug, title = "too-costly", "Request too costly"
+
+
 class UnusableModel(FilterscopeError):
     """A model that loaded but cannot be visualised (no image input, no visualisable layer)."""
 

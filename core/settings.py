@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
     api_keys: str = Field("", description="Comma-separated keys; when set, uploads and deletions need X-API-Key.")
     worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
+    allow_anonymous: bool = Field(False, description="Let `filterscope api`/`up` listen beyond loopback without keys.")
+    rate_limit: str = Field("60/minute", description="State-changing requests per API key (or per anonymous "
+                            "client) in a moving window, in the `limits` notation: 60/minute, 5/second, ...")
+    max_active_per_key: int = Field(16, gt=0, description="Visualisations one key may have queued or running.")
+    max_request_cost: int = Field(2 * 10**9, gt=0, description="Largest filters x diversity x steps x pixels "
+                                  "one request may ask for.")
+    record_ttl: int = Field(30 * 86400, gt=0, description="Seconds a visualisation record lives after its last POST.")
 
     @property
     def effective_redis_url(self) -> str:
@@ -55,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def api_key_set(self) -> set[str]:
         return {key.strip() for key in self.api_keys.split(",") if key.strip()}
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.api_key_set
 
     @property
     def max_upload_bytes(self) -> int:

@@ -15,6 +15,23 @@ from core.methods import METHODS, OBJECTIVES, method_descriptions, objective_des
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def exposed_without_keys(args: argparse.Namespace) -> bool:
+    """Whether the API would listen beyond this machine with nobody's key needed to spend its GPUs;
+    says so when it would."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if args.host in LOOPBACK or not settings.anonymous or args.allow_anonymous or settings.allow_anonymous:
+        return False
+    print(f"filterscope: refusing to listen on {args.host} without API keys: anyone who can reach it could queue "
+          "work. Set FILTERSCOPE_API_KEYS, or pass --allow-anonymous (FILTERSCOPE_ALLOW_ANONYMOUS=1) if anonymous "
+          "use is intended.", file=sys.stderr)
+    return True
+
+
 def run_api(host: str, port: int) -> None:
     import uvicorn
 
@@ -22,6 +39,8 @@ def run_api(host: str, port: int) -> None:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
+    if exposed_without_keys(args):
+        return 2
     run_api(args.host, args.port)
     return 0
 
@@ -41,6 +60,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from core.settings import get_settings
     from filterscope import redis_server
 
+    if exposed_without_keys(args):
+        return 2
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
@@ -56,7 +77,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             env["REDIS_URL"] = url
             print(f"filterscope: private Redis at {url}", file=sys.stderr)
         children.append(subprocess.Popen([sys.executable, "-m", "filterscope", "worker"], env=env))
-        api = subprocess.Popen([sys.executable, "-m", "filterscope", "api", "--host", args.host, "--port", str(args.port)], env=env)
+        api = subprocess.Popen([sys.executable, "-m", "filterscope", "api", "--host", args.host, "--port", str(args.port)]
+                               + (["--allow-anonymous"] if args.allow_anonymous else []), env=env)
         children.append(api)
         stopping = []
 
@@ -107,6 +129,8 @@ def parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default=DEFAULT_HOST)
         command.add_argument("--port", type=int, default=DEFAULT_PORT)
+        command.add_argument("--allow-anonymous", action="store_true",
+                             help="listen beyond loopback without API keys (anyone who can reach it may queue work)")
         command.set_defaults(handler=handler)
 
     worker = commands.add_parser("worker", help="one worker process; run one per GPU")

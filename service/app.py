@@ -12,6 +12,7 @@ from core import __version__
 from core.errors import UploadTooLarge
 from core.settings import MB, Settings, get_settings
 from service import problems
+from service.access import AccessControl, Limiter
 from service.health import router as health_router
 from service.images.router import router as images_router
 from service.models.router import router as models_router
@@ -34,6 +35,7 @@ Every error is `application/problem+json` (RFC 9457); validation errors list eac
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     app.state.redis = Redis.from_url(app.state.settings.effective_redis_url, health_check_interval=30)
+    app.state.limiter = Limiter(app.state.redis, app.state.settings)
     try:
         yield
     finally:
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Filterscope", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     problems.install(app)
+    app.add_middleware(AccessControl)
 
     @app.middleware("http")
     async def refuse_oversized_uploads(request: Request, call_next):

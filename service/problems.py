@@ -32,6 +32,9 @@ STATUS = {
     errors.ModelNotDeletable.slug: 409,
     errors.StaleModel.slug: 409,  # the model changed under the request: submit it again
     errors.UploadTooLarge.slug: 413,
+    errors.RateLimited.slug: 429,
+    errors.TooMuchWork.slug: 429,
+    errors.TooCostly.slug: 422,
     errors.UnusableModel.slug: 422,
     errors.RenderFailed.slug: 500,
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from filterscope.cli import main
+from filterscope.cli import exposed_without_keys, main
 from tests.helpers import decode_png
 from worker.engine.images import read_spec
 
@@ -32,3 +34,22 @@ def test_render_choices_come_from_the_method_table(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["render", "--layer", "block1_conv1", "--filters", "0", "--method", "magic"])
     assert exit_.value.code == 2 and "fourier" in capsys.readouterr().err
+
+
+def test_the_api_refuses_to_listen_beyond_loopback_without_keys(capsys, monkeypatch):
+    from core.settings import get_settings
+
+    monkeypatch.delenv("FILTERSCOPE_API_KEYS", raising=False)
+    get_settings.cache_clear()
+    for command in ("api", "up"):
+        assert main([command, "--host", "0.0.0.0", "--port", "1"]) == 2
+        assert "FILTERSCOPE_API_KEYS" in capsys.readouterr().err
+    monkeypatch.setenv("FILTERSCOPE_API_KEYS", "k1")
+    get_settings.cache_clear()
+    try:
+        assert not exposed_without_keys(argparse.Namespace(host="0.0.0.0", allow_anonymous=False))
+    finally:
+        monkeypatch.delenv("FILTERSCOPE_API_KEYS")
+        get_settings.cache_clear()
+    assert not exposed_without_keys(argparse.Namespace(host="0.0.0.0", allow_anonymous=True))
+    assert not exposed_without_keys(argparse.Namespace(host="127.0.0.1", allow_anonymous=False))

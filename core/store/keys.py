@@ -14,6 +14,7 @@ UPLOADS = PREFIX + "uploads"  # hash: model id -> UploadRecord JSON
 # set of "model:fingerprint" of deleted or replaced uploads: their images are not served.
 REVOKED_MODELS = PREFIX + "revoked-models"
 JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators
+LIMITS = PREFIX + "limits"  # prefix of the rate limiter's moving windows
 
 
 def image(content_key: str) -> str:
@@ -34,6 +35,11 @@ def visualization(visualization_id: str) -> str:
 def lock(job_id: str) -> str:
     """The lock under which a job is looked up and, if need be, enqueued."""
     return f"{PREFIX}lock:{job_id}"
+
+
+def client_work(client: str) -> str:
+    """Set of the visualisation ids one client (an API key's digest) has queued or running."""
+    return f"{PREFIX}work:{client}"
 
 
 def worker_models(worker_name: str) -> str:

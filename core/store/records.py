@@ -26,10 +26,15 @@ class VisualizationRecord(BaseModel):
                           engine=self.engine, images=only if only is not None else self.images)
 
 
-def save(redis: Redis, record: VisualizationRecord) -> VisualizationRecord:
-    """Store the record unless it exists; return the stored one."""
-    redis.set(keys.visualization(record.id), record.model_dump_json(), nx=True)
-    return load(redis, record.id) or record
+def save(redis: Redis, record: VisualizationRecord, ttl: int) -> VisualizationRecord:
+    """Store the record unless it exists, for `ttl` seconds from now; return the stored one."""
+    name = keys.visualization(record.id)
+    with redis.pipeline() as pipe:
+        pipe.set(name, record.model_dump_json(), nx=True, ex=ttl)
+        pipe.expire(name, ttl)
+        pipe.get(name)
+        _, _, stored = pipe.execute()
+    return VisualizationRecord.model_validate_json(stored) if stored else record
 
 
 def load(redis: Redis, visualization_id: str) -> VisualizationRecord | None:

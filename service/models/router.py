@@ -11,7 +11,7 @@ from core.preprocessing import Mode
 from core.standard import STANDARD_MODELS
 from core.store import catalog as stored_catalog
 from core.store import uploads as stored_uploads
-from service.dependencies import ApiKey, RedisDep, SettingsDep
+from service.dependencies import ClientDep, RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.inspection import request_inspection
 from service.problems import responses
@@ -43,17 +43,17 @@ def get_model(model_id: str, redis: RedisDep, settings: SettingsDep) -> ModelInf
     "",
     status_code=202,
     response_model=ModelInfo,
-    dependencies=[ApiKey],
     summary="Upload a Keras 3 .keras model",
     description="The archive is checked before anything is deserialised (size, members, zip bombs, an allow-list "
     "of built-in layers, no custom objects, an image input); a worker then loads it with `safe_mode=True` and "
     "publishes its layers. Answers 202 with `Location`; poll it until `status` is `ready` (or `rejected`).",
     responses=responses({401: "Missing or wrong API key", 409: "Id taken", 413: "File too large",
-                         422: "Refused file"}),
+                         422: "Refused file", 429: "Over the rate limit; see `Retry-After`"}),
 )
 def upload_model(
     redis: RedisDep,
     settings: SettingsDep,
+    _client: ClientDep,
     file: UploadFile = File(description="The .keras file."),
     id: str = Form(description="1-63 characters: a-z, 0-9, '.', '_', '-'."),
     name: str = Form(max_length=200, description="Display name."),
@@ -82,10 +82,11 @@ def upload_model(
                         headers={"Location": f"/v1/models/{id}", "Retry-After": str(settings.retry_after)})
 
 
-@router.delete("/{model_id}", status_code=204, dependencies=[ApiKey], summary="Remove an uploaded model",
+@router.delete("/{model_id}", status_code=204, summary="Remove an uploaded model",
                description="Its file and catalog entry go, and its cached images stop being served.",
-               responses=responses({404: "Unknown model", 409: "Not an uploaded model"}))
-def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep) -> Response:
+               responses=responses({401: "Missing or wrong API key", 404: "Unknown model",
+                                    409: "Not an uploaded model", 429: "Over the rate limit; see `Retry-After`"}))
+def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client: ClientDep) -> Response:
     record = stored_uploads.get(redis, model_id)
     if record is None:
         if catalog.get(redis, model_id, settings.effective_weights_dir) is not None:

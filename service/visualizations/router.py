@@ -10,7 +10,8 @@ from core.errors import NotFinished, NotFound
 from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.caching import DERIVED, cached_response, not_modified
-from service.dependencies import JsonBody, RedisDep, SettingsDep
+from service.access import check_cost
+from service.dependencies import ClientDep, JsonBody, RedisDep, SettingsDep
 from service.images.animation import animate, frame_count
 from service.images.grid import montage
 from service.models.catalog import renderable_model
@@ -47,18 +48,23 @@ def load_record(visualizations: Visualizations, visualization_id: str) -> Visual
     "is cached. Identical requests share one id and one job.",
     responses={200: {"description": "Every image was cached", "model": Visualization},
                202: {"description": "Queued; poll `Location`"},
-               **responses({400: "Malformed JSON", 415: "Not JSON", 409: "Model not available or not inspected yet",
-                            422: "Invalid field; `errors` names each one"})},
+               **responses({400: "Malformed JSON", 401: "Missing or wrong API key", 415: "Not JSON",
+                            409: "Model not available or not inspected yet",
+                            422: "Invalid field (`errors` names each one), or a request over the cost limit",
+                            429: "Over the rate limit, or too much work queued; see `Retry-After`"})},
 )
 def create_visualization(
     request: Annotated[VisualizationRequest, Body()],
     visualizations: VisualizationsDep,
     redis: RedisDep,
     settings: SettingsDep,
+    client: ClientDep,
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
-    record = visualizations.save(build_record(request, model))
-    queued = visualizations.ensure_rendered(record)
+    built = build_record(request, model)
+    check_cost(built, settings.max_request_cost)
+    record = visualizations.save(built)
+    queued = visualizations.ensure_rendered(record, client=client)
     resource = visualizations.describe(record).model_dump(mode="json")
     location = f"/v1/visualizations/{record.id}"
     if not queued:

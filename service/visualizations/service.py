@@ -16,10 +16,11 @@ from rq.job import Job, JobStatus
 from core import defaults
 from core.settings import Settings
 from core.spec import ImageTarget
-from core.store import jobs, keys, records
+from core.store import jobs, keys, records, work
 from core.store.images import ImageMeta, ImageStore
 from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
 from core.store.records import VisualizationRecord
+from service.access import check_room
 from service.problems import job_problem
 from service.visualizations.schemas import ImageEntry, Visualization
 
@@ -34,17 +35,18 @@ class Visualizations:
         self.queue = jobs.queue(redis, settings.queue_name)
 
     def save(self, record: VisualizationRecord) -> VisualizationRecord:
-        return records.save(self.redis, record)
+        return records.save(self.redis, record, self.settings.record_ttl)
 
     def load(self, visualization_id: str) -> VisualizationRecord | None:
         return records.load(self.redis, visualization_id)
 
-    def ensure_rendered(self, record: VisualizationRecord, retry_failed: bool = True) -> bool:
+    def ensure_rendered(self, record: VisualizationRecord, retry_failed: bool = True, client: str | None = None) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
         Returns whether images are on their way. A finished job whose images were evicted since is
         replaced by a new job; so is a failed one, unless `retry_failed` is False (a poll leaves a
-        failure for the client to see; only a new POST retries it).
+        failure for the client to see; only a new POST retries it). New work asked for by a
+        `client` counts against its cap.
         """
         image_keys = [t.key for t in record.images]
         if not self.images.missing(image_keys):
@@ -67,9 +69,13 @@ class Visualizations:
             job = jobs.fetch(self.redis, record.id)
             if status_of(job) in ACTIVE:
                 return True
+            if client is not None:
+                check_room(self.redis, self.settings, client)
             if job is not None:
                 jobs.discard(job)
             self.enqueue(record, [t for t in record.images if t.key in missing])
+            if client is not None:
+                work.add(self.redis, client, record.id, self.settings.job_timeout)
         return True
 
     def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:

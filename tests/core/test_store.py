@@ -36,9 +36,10 @@ def test_a_record_is_saved_once_and_keeps_its_first_creation_time(redis):
     params = fill(Method.fourier, Objective.channel, 1, "float32", 4, 16, 0)
     first = records.VisualizationRecord(id="v", model="m", fingerprint="f", layer="l", filters=[0], params=params,
                                         engine="2", images=[], created_at=time.time() - 100)
-    records.save(redis, first)
-    again = records.save(redis, first.model_copy(update={"created_at": time.time()}))
+    records.save(redis, first, ttl=60)
+    again = records.save(redis, first.model_copy(update={"created_at": time.time()}), ttl=600)
     assert again.created_at == first.created_at == records.load(redis, "v").created_at
+    assert 60 < redis.ttl(keys.visualization("v")) <= 600  # every save renews its lifetime
 
 
 def test_job_meta_is_typed(redis, settings):

@@ -1,0 +1,94 @@
+"""Who may change what, and how much: API keys checked before any body is read, a rate limit per
+client, a cap on each client's queued and running work, and a cost cap per request."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from anyio import to_thread
+from limits import parse
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from redis import Redis
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.errors import RateLimited, TooCostly, TooMuchWork
+from core.settings import Settings
+from core.store import keys, work
+from core.store.records import VisualizationRecord
+from service.problems import Problem
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEY_HEADER = "x-api-key"
+
+
+def client_of(settings: Settings, headers: Headers, address: str) -> str | None:
+    """Whom a request counts against: a digest of its key (keys are never stored), or the address
+    of an anonymous client; None when keys are configured and the request has no valid one."""
+    if settings.anonymous:
+        return f"anonymous:{address}"
+    key = headers.get(KEY_HEADER)
+    if key not in settings.api_key_set:
+        return None
+    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class Limiter:
+    def __init__(self, redis: Redis, settings: Settings):
+        storage = RedisStorage("redis://", connection_pool=redis.connection_pool, key_prefix=keys.LIMITS)
+        self.strategy = MovingWindowRateLimiter(storage)
+        self.rate = parse(settings.rate_limit)
+
+    def hit(self, client: str) -> None:
+        if not self.strategy.hit(self.rate, client):
+            reset, _ = self.strategy.get_window_stats(self.rate, client)
+            raise RateLimited(f"More than {self.rate} state-changing requests; retry later.",
+                              retry_after=max(1, math.ceil(reset - time.time())))
+
+
+class AccessControl:
+    """ASGI middleware: a state-changing request needs a valid key (when keys are configured) and
+    must be within its client's rate, both checked before its body is read."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        address = (scope.get("client") or ("unknown", 0))[0]
+        client = client_of(state.settings, Headers(scope=scope), address)
+        refusal = None
+        if client is None:
+            refusal = Problem(401, "unauthorized", "This operation needs a valid X-API-Key header.", "Unauthorized",
+                              headers={"WWW-Authenticate": "X-API-Key"})
+        else:
+            try:
+                await to_thread.run_sync(state.limiter.hit, client)
+            except RateLimited as limited:
+                refusal = Problem.of(limited)
+        if refusal is not None:
+            await refusal.response(scope["path"])(scope, receive, send)
+            return
+        scope.setdefault("state", {})["client"] = client
+        await self.app(scope, receive, send)
+
+
+def check_cost(record: VisualizationRecord, limit: int) -> None:
+    params = record.params
+    cost = len(record.images) * params.steps * params.image_size**2
+    if cost > limit:
+        raise TooCostly(f"The request asks for {cost:,} pixel-steps (images x steps x pixels); one request may ask "
+                        f"for {limit:,}. Ask for fewer filters, fewer steps or smaller images, in several requests.",
+                        errors=[{"field": "params", "reason": f"cost {cost:,} is over the limit of {limit:,}"}])
+
+
+def check_room(redis: Redis, settings: Settings, client: str) -> None:
+    if work.active(redis, client) >= settings.max_active_per_key:
+        raise TooMuchWork(f"{settings.max_active_per_key} visualisations of this client are already queued or "
+                          "running; retry when one has finished.", retry_after=settings.retry_after * 5)
