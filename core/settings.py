@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     max_active_per_key: int = Field(16, gt=0, description="Visualisations one key may have queued or running.")
     max_request_cost: int = Field(2 * 10**9, gt=0, description="Largest filters x diversity x steps x pixels "
                                   "one request may ask for.")
+    redis_timeout: float = Field(1.0, gt=0, description="Seconds the API waits for Redis before answering 503.")
     record_ttl: int = Field(30 * 86400, gt=0, description="Seconds a visualisation record lives after its last POST.")
 
     @property

@@ -47,6 +47,19 @@ def beating(beat: Callable[[], None], interval: float):
 
 
 class RenderWorker(SimpleWorker):
+    """`upkeep` runs with RQ's maintenance, every MAINTENANCE_INTERVAL seconds while idle: the
+    worker's own chores, such as republishing a catalog that a restarted Redis lost."""
+
+    upkeep: Callable[[], None] | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        if self.upkeep is not None:
+            try:
+                self.upkeep()
+            except RedisError as error:
+                log.warning("upkeep failed: %s", error)
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return defaults.HEARTBEAT_TTL
 

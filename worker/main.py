@@ -39,6 +39,17 @@ def load_and_publish(settings: Settings, redis: Redis) -> None:
         log.info("loaded %s (fingerprint %s…), %d layers", model_id, loaded.info.fingerprint[:12], len(loaded.info.layers))
 
 
+def republish_missing(settings: Settings, redis: Redis) -> None:
+    """Publish the built-in models again if the catalog lost them (a Redis restarted empty)."""
+    from worker.models.registry import current
+
+    registry = current(settings)
+    for model_id in registry.builtin_ids():
+        if catalog.published(redis, model_id) is None:
+            catalog.publish(redis, registry.get(model_id).info)
+            log.info("republished %s to the catalog", model_id)
+
+
 def run(settings: Settings, burst: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     configure_tensorflow()
@@ -48,4 +59,5 @@ def run(settings: Settings, burst: bool = False) -> None:
     name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
     worker = RenderWorker([queue], connection=redis, serializer=JSONSerializer, name=name,
                           worker_ttl=defaults.WORKER_TTL, maintenance_interval=defaults.MAINTENANCE_INTERVAL)
+    worker.upkeep = lambda: republish_missing(settings, redis)
     worker.work(burst=burst, logging_level="INFO")

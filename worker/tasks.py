@@ -4,8 +4,10 @@ a model for the catalog. Failures are recorded in the job's meta as typed errors
 from __future__ import annotations
 
 import json
+import logging
 import time
 
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job
 
@@ -17,10 +19,13 @@ from core.standard import STANDARD_MODELS, find_weights
 from core.store import catalog, jobs, keys, uploads
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
+from core.store.retrying import retrying
 from worker.engine.images import encode_filmstrip, encode_png
 from worker.engine.render import Rendering
 from worker.engine.render import render as render_images
 from worker.models.registry import current
+
+log = logging.getLogger("filterscope.worker")
 
 
 class JobProgress:
@@ -35,7 +40,10 @@ class JobProgress:
         if self.job is None or (now - self.last < defaults.PROGRESS_INTERVAL and step < steps):
             return
         self.last = now
-        jobs.write_progress(self.job, Progress(step=step, steps=steps))
+        try:
+            jobs.write_progress(self.job, Progress(step=step, steps=steps))
+        except RedisError as error:  # progress is a courtesy: rendering goes on through a blip
+            log.warning("progress of %s not written: %s", self.job.id, error)
 
 
 def render(spec: dict) -> dict:
@@ -81,17 +89,23 @@ def inspect(model_id: str) -> dict:
 def publish_held(job: Job) -> None:
     """Which models this worker holds loaded, for operators (expires if the worker goes away)."""
     held = current(get_settings()).held()
-    job.connection.set(keys.worker_models(job.worker_name), json.dumps(held), ex=defaults.HELD_MODELS_TTL)
+    try:
+        job.connection.set(keys.worker_models(job.worker_name), json.dumps(held), ex=defaults.HELD_MODELS_TTL)
+    except RedisError as error:
+        log.warning("held models not published: %s", error)
 
 
 def render_spec(spec: RenderSpec, job: Job | None) -> dict:
     settings = get_settings()
-    upload = uploads.get(job.connection, spec.model) if job else None
+    upload = retrying(lambda: uploads.get(job.connection, spec.model), defaults.REDIS_PATIENCE,
+                      "upload record") if job else None
     loaded = current(settings).get(spec.model, upload)
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
     store = ImageStore(job.connection, settings.image_ttl) if job else None
-    missing = set(store.missing([t.key for t in spec.images])) if store else {t.key for t in spec.images}
+    image_keys = [t.key for t in spec.images]
+    missing = set(retrying(lambda: store.missing(image_keys), defaults.REDIS_PATIENCE, "cache lookup")
+                  if store else image_keys)
     todo = [t for t in spec.images if t.key in missing]
     # The images of a unit are rendered together (their diversity penalty couples them), so a
     # unit with any image missing is rendered whole; its cached siblings come out the same.
@@ -107,7 +121,9 @@ def render_spec(spec: RenderSpec, job: Job | None) -> dict:
         png = encode_png(rendering.pixels, image_spec(spec, rendering))
         if store:
             image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
-            store.put(key, image, spec.model, spec.fingerprint)
+            # A finished image is the job's whole worth: keep it through a Redis blip.
+            retrying(lambda: store.put(key, image, spec.model, spec.fingerprint), defaults.REDIS_PATIENCE,
+                     f"image {key}")
         results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
                         "activation": rendering.activation, "start_activation": rendering.start_activation})
     if job is not None:

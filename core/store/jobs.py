@@ -6,11 +6,12 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, worker_registration
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
+from rq.utils import utcparse
 
 from core import defaults
 from core.errors import FilterscopeError
@@ -76,18 +77,28 @@ def requeue_abandoned(redis: Redis, queue_name: str) -> None:
         lock.release()
 
 
-def live_workers(redis: Redis) -> list[Worker]:
-    """Workers whose last heartbeat is at most FRESH_WORKER_SECONDS old."""
+def live_workers(redis: Redis) -> list[str]:
+    """Keys of the workers whose last heartbeat is at most FRESH_WORKER_SECONDS old.
+
+    Read from RQ's registrations directly: building `rq.Worker` objects would raise the socket
+    timeout of the caller's whole connection pool to RQ's dequeue timeout (minutes), which would
+    make an API wait that long on a frozen Redis.
+    """
+    names = sorted(worker_registration.get_keys(connection=redis))
+    with redis.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.hget(name, "last_heartbeat")
+        beats = pipe.execute()
     now = datetime.now(timezone.utc)
 
-    def fresh(worker: Worker) -> bool:
-        beat = worker.last_heartbeat
-        if beat is None:
+    def fresh(beat: bytes | None) -> bool:
+        if not beat:
             return False
-        beat = beat if beat.tzinfo else beat.replace(tzinfo=timezone.utc)
-        return (now - beat).total_seconds() <= defaults.FRESH_WORKER_SECONDS
+        moment = utcparse(beat.decode())
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return (now - moment).total_seconds() <= defaults.FRESH_WORKER_SECONDS
 
-    return [worker for worker in Worker.all(connection=redis) if fresh(worker)]
+    return [name for name, beat in zip(names, beats) if fresh(beat)]
 
 
 def status_of(job: Job | None) -> JobStatus | None:

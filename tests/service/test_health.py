@@ -25,6 +25,8 @@ def test_readyz_counts_only_workers_with_a_fresh_heartbeat(api, redis, settings)
     worker.heartbeat()
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "workers": 1}
+    # Counting workers leaves the API's short Redis timeout as it was (RQ's Worker objects raise it).
+    assert api.app.state.redis.connection_pool.connection_kwargs["socket_timeout"] == settings.redis_timeout
     # A worker killed without a goodbye keeps its registration for a while; its heartbeat ages.
     stale = datetime.now(timezone.utc) - timedelta(seconds=defaults.FRESH_WORKER_SECONDS + 1)
     redis.hset(worker.key, "last_heartbeat", utcformat(stale))
