@@ -16,10 +16,6 @@ class FilterscopeError(Exception):
         self.errors = errors
         self.retry_after = retry_after  # seconds after which the same request may succeed
 
-    def as_meta(self) -> dict:
-        """What a failed job records, for the API to report."""
-        return {"slug": self.slug, "title": self.title, "detail": self.detail}
-
 
 class InvalidRequest(FilterscopeError):
     """A request that parsed but asks for something that does not exist or is out of range."""

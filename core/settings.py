@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     redis_maxmemory: str = Field("1gb", description="Memory cap of the private redis-server of `filterscope up`.")
     weights_dir: Path | None = Field(None, description="Weights of the standard catalog; default <data_dir>/weights.")
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
-    api_keys: str = Field("", description="Comma-separated keys; when set, uploads and deletions need X-API-Key.")
+    api_keys: str = Field("", description="Comma-separated keys; when set, every state-changing request needs X-API-Key.")
     worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
     allow_anonymous: bool = Field(False, description="Let `filterscope api`/`up` listen beyond loopback without keys.")
     rate_limit: str = Field("60/minute", description="State-changing requests per API key (or per anonymous "

@@ -12,14 +12,15 @@ from limits import parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
+from redis.exceptions import RedisError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import RateLimited, TooCostly, TooMuchWork
 from core.settings import Settings
+from core.spec import FilledParams
 from core.store import keys, work
-from core.store.records import VisualizationRecord
-from service.problems import Problem
+from service.problems import Problem, redis_unavailable
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_HEADER = "x-api-key"
@@ -72,6 +73,8 @@ class AccessControl:
                 await to_thread.run_sync(state.limiter.hit, client)
             except RateLimited as limited:
                 refusal = Problem.of(limited)
+            except RedisError as error:  # outside the app: its Redis handler does not see this one
+                refusal = redis_unavailable(error)
         if refusal is not None:
             await refusal.response(scope["path"])(scope, receive, send)
             return
@@ -79,9 +82,9 @@ class AccessControl:
         await self.app(scope, receive, send)
 
 
-def check_cost(record: VisualizationRecord, limit: int) -> None:
-    params = record.params
-    cost = len(record.images) * params.steps * params.image_size**2
+def check_cost(params: FilledParams, images: int, limit: int) -> None:
+    """The computation a request asks for: images to render (those not cached) x steps x pixels."""
+    cost = images * params.steps * params.image_size**2
     if cost > limit:
         raise TooCostly(f"The request asks for {cost:,} pixel-steps (images x steps x pixels); one request may ask "
                         f"for {limit:,}. Ask for fewer filters, fewer steps or smaller images, in several requests.",

@@ -74,6 +74,11 @@ class Problem(Exception):
         return JSONResponse(self.body(instance), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
 
 
+def redis_unavailable(error: Exception) -> Problem:
+    return Problem(503, "service-unavailable", f"Redis did not answer in time ({type(error).__name__}); retry shortly.",
+                   headers={"Retry-After": "5"})
+
+
 def job_problem(error: JobError) -> dict:
     """A failed job's error as the problem object of its visualisation."""
     return {"type": PROBLEM_BASE + error.slug, "title": error.title, "status": status_of(error.slug),
@@ -135,8 +140,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def on_redis(request: Request, exc: RedisError):
-        return Problem(503, "service-unavailable", f"Redis did not answer in time ({type(exc).__name__}); retry shortly.",
-                       headers={"Retry-After": "5"}).response(request.url.path)
+        return redis_unavailable(exc).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Callable
 
 from redis.exceptions import RedisError
 from rq import get_current_job
@@ -31,12 +32,13 @@ log = logging.getLogger("filterscope.worker")
 class JobProgress:
     """Writes {step, steps} into the job's meta, at most every PROGRESS_INTERVAL seconds."""
 
-    def __init__(self, job: Job | None):
+    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic):
         self.job = job
-        self.last = 0.0
+        self.clock = clock
+        self.last = float("-inf")
 
     def __call__(self, step: int, steps: int) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self.job is None or (now - self.last < defaults.PROGRESS_INTERVAL and step < steps):
             return
         self.last = now

@@ -14,7 +14,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from core import defaults
-from core.errors import FilterscopeError
+from core.errors import FilterscopeError, RenderFailed
 from core.store import keys
 
 ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
@@ -36,9 +36,9 @@ class JobError(BaseModel):
 
     @classmethod
     def of(cls, error: Exception) -> JobError:
-        if isinstance(error, FilterscopeError):
-            return cls(slug=error.slug, title=error.title, detail=error.detail)
-        return cls(slug="render-failed", title="Rendering failed", detail=str(error) or type(error).__name__)
+        if not isinstance(error, FilterscopeError):
+            error = RenderFailed(str(error) or type(error).__name__)
+        return cls(slug=error.slug, title=error.title, detail=error.detail)
 
 
 def queue(redis: Redis, name: str) -> Queue:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from redis import Redis
-
 from rq.job import Job
 
 from core.store import keys

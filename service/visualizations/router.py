@@ -10,7 +10,6 @@ from core.errors import NotFinished, NotFound
 from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.caching import DERIVED, cached_response, not_modified
-from service.access import check_cost
 from service.dependencies import ClientDep, JsonBody, RedisDep, SettingsDep
 from service.images.animation import animate, frame_count
 from service.images.grid import montage
@@ -61,9 +60,7 @@ def create_visualization(
     client: ClientDep,
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
-    built = build_record(request, model)
-    check_cost(built, settings.max_request_cost)
-    record = visualizations.save(built)
+    record = visualizations.save(build_record(request, model))
     queued = visualizations.ensure_rendered(record, client=client)
     resource = visualizations.describe(record).model_dump(mode="json")
     location = f"/v1/visualizations/{record.id}"

@@ -14,13 +14,14 @@ from rq import Retry
 from rq.job import Job, JobStatus
 
 from core import defaults
+from core.errors import RenderFailed
 from core.settings import Settings
 from core.spec import ImageTarget
 from core.store import jobs, keys, records, work
 from core.store.images import ImageMeta, ImageStore
 from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
 from core.store.records import VisualizationRecord
-from service.access import check_room
+from service.access import check_cost, check_room
 from service.problems import job_problem
 from service.visualizations.schemas import ImageEntry, Visualization
 
@@ -69,11 +70,13 @@ class Visualizations:
             job = jobs.fetch(self.redis, record.id)
             if status_of(job) in ACTIVE:
                 return True
+            targets = [t for t in record.images if t.key in missing]
             if client is not None:
+                check_cost(record.params, len(targets), self.settings.max_request_cost)
                 check_room(self.redis, self.settings, client)
             if job is not None:
                 jobs.discard(job)
-            self.enqueue(record, [t for t in record.images if t.key in missing])
+            self.enqueue(record, targets)
             if client is not None:
                 work.add(self.redis, client, record.id, self.settings.job_timeout)
         return True
@@ -138,12 +141,12 @@ def failure_of(job: Job) -> JobError:
     """Why the job ended badly: the error its worker recorded, or what RQ knows."""
     status = status_of(job)
     if status in (JobStatus.STOPPED, JobStatus.CANCELED):
-        return JobError(slug="render-failed", title="Rendering failed", detail=f"The job was {status.value}.")
+        return JobError.of(RenderFailed(f"The job was {status.value}."))
     recorded = jobs.read_error(job)
     if recorded is not None:
         return recorded
     last_line = job.exc_info.strip().splitlines()[-1] if job.exc_info else "The worker failed without a message."
-    return JobError(slug="render-failed", title="Rendering failed", detail=last_line)
+    return JobError.of(RenderFailed(last_line))
 
 
 def image_entry(target: ImageTarget, meta: ImageMeta) -> ImageEntry:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from core.store import jobs, keys, records
 from core.content import etag
 from core.methods import fill
 from core.spec import Method, Objective
+from core.store import jobs, keys, records
 from core.store.images import ImageStore, NewImage
 
 

@@ -36,7 +36,7 @@ def test_a_job_whose_worker_is_killed_mid_job_is_finished_by_another(service_env
         http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         wait_for(lambda: http.get("/readyz").json().get("workers") == 2, 180, "two workers ready")
         visualization_id = http.post("/v1/visualizations", json=request(layer="block1_conv1", filters=[0, 1],
-                                                                         seed=901, steps=400)).json()["id"]
+                                                                         seed=901, steps=800)).json()["id"]
         wait_for(lambda: http.get(f"/v1/visualizations/{visualization_id}").json()["progress"]["step"] > 0, 60,
                  "the job to start")
         holder = int(jobs.fetch(redis, visualization_id).worker_name.rsplit("-", 1)[1])
@@ -49,7 +49,7 @@ def test_a_job_whose_worker_is_killed_mid_job_is_finished_by_another(service_env
         done = wait_for(lambda: (v := http.get(f"/v1/visualizations/{visualization_id}").json())["status"]
                         in ("finished", "failed") and v, 120, "the job to finish elsewhere")
         assert done["status"] == "finished" and len(done["images"]) == 2
-        assert noticed <= defaults.HEARTBEAT_TTL + 3, noticed
+        assert noticed <= defaults.HEARTBEAT_TTL + 5, noticed  # its execution expires, the next poll sweeps
         survivor = next(pid for pid in workers if pid != holder)
         assert jobs.fetch(redis, visualization_id).worker_name.endswith(f"-{survivor}")
         wait_for(lambda: http.get("/readyz").json().get("workers") == 1, defaults.FRESH_WORKER_SECONDS + 10,

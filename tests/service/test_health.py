@@ -40,3 +40,5 @@ def test_readyz_is_503_with_the_reason_when_redis_is_away(settings):
         assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
         assert "Redis" in answer.json()["detail"]
         assert client.get("/healthz").status_code == 200
+        posted = client.post("/v1/visualizations", json={"model": "vgg16-hed", "layer": "block1_conv1", "filters": [0]})
+        assert posted.status_code == 503 and posted.headers["retry-after"]  # the rate limiter's Redis is away too

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from core.errors import FilterscopeError
 from core.store import keys
+from service.problems import STATUS
 from tests.helpers import request
 
 VALID = {"model": "vgg16-hed", "layer": "block3_conv1", "filters": [0], "params": {"steps": 5, "image_size": 16}}
@@ -94,3 +96,14 @@ def test_an_unknown_visualisation_is_a_404_problem(api):
         answer = api.get(f"/v1/visualizations/{missing}")
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_every_kind_of_domain_error_has_its_status_at_the_edge():
+    def kinds(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from kinds(sub)
+
+    slugs = {kind.slug for kind in kinds(FilterscopeError)}
+    assert slugs <= STATUS.keys(), slugs - STATUS.keys()
+    assert all(400 <= status < 600 for status in STATUS.values())

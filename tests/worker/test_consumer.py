@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from redis.exceptions import ConnectionError
 
+from tests.helpers import wait_for
 from worker.consumer import beating
 
 
-def test_the_heartbeat_beats_while_the_block_runs_and_stops_after():
+def heartbeat_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "heartbeat"]
+
+
+def test_the_heartbeat_beats_while_the_block_runs_and_stops_with_it():
     beats = []
-    with beating(lambda: beats.append(time.monotonic()), interval=0.02):
-        time.sleep(0.3)
-    count = len(beats)
-    assert count >= 3
-    time.sleep(0.1)
-    assert len(beats) == count  # stopped with the block
-    assert not [t for t in threading.enumerate() if t.name == "heartbeat"]
+    with beating(lambda: beats.append(1), interval=0.01):
+        wait_for(lambda: len(beats) >= 3, 5, "three beats")
+        assert heartbeat_threads()
+    assert not heartbeat_threads()  # joined: no beat can follow the block
 
 
 def test_a_failed_beat_does_not_stop_the_heartbeat():
@@ -29,6 +30,5 @@ def test_a_failed_beat_does_not_stop_the_heartbeat():
         if len(calls) == 1:
             raise ConnectionError("Redis blipped")
 
-    with beating(flaky, interval=0.02):
-        time.sleep(0.2)
-    assert len(calls) >= 3
+    with beating(flaky, interval=0.01):
+        wait_for(lambda: len(calls) >= 3, 5, "beats after a failed one")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import defaults
 from core.store import jobs
 from tests.helpers import tiny_request
 from worker.tasks import JobProgress
@@ -9,12 +10,17 @@ from worker.tasks import JobProgress
 
 def test_progress_is_written_at_most_every_interval_and_always_at_the_end(redis, settings):
     job = jobs.queue(redis, settings.queue_name).enqueue("worker.tasks.render", {}, job_id="progress")
-    progress = JobProgress(job)
+    now = [100.0]
+    progress = JobProgress(job, clock=lambda: now[0])
     progress(1, 10)
     assert jobs.read_progress(jobs.fetch(redis, "progress")) == jobs.Progress(step=1, steps=10)
+    now[0] += defaults.PROGRESS_INTERVAL / 2
     progress(2, 10)  # within the interval: not written, sparing Redis a write per step
     assert jobs.read_progress(jobs.fetch(redis, "progress")).step == 1
-    progress(10, 10)  # the last step is always written
+    now[0] += defaults.PROGRESS_INTERVAL
+    progress(3, 10)
+    assert jobs.read_progress(jobs.fetch(redis, "progress")).step == 3
+    progress(10, 10)  # the last step is always written, whatever the time
     assert jobs.read_progress(jobs.fetch(redis, "progress")) == jobs.Progress(step=10, steps=10)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.errors import ModelUnavailable, UnusableModel
+from core.errors import FilterscopeError, ModelUnavailable, UnusableModel
 from core.models import VECTOR_LAYERS, VGG16_HED, VISUALISABLE_LAYERS, LayerInfo, ModelInfo
 from core.settings import Settings
 from core.standard import STANDARD_MODELS, find_weights
@@ -103,7 +103,12 @@ class ModelRegistry:
     def get(self, model_id: str, upload: UploadRecord | None = None) -> LoadedModel:
         loaded = self.loaded.get(model_id)
         if loaded is None or (upload is not None and loaded.info.fingerprint != upload.fingerprint):
-            loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
+            try:
+                loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
+            except FilterscopeError:
+                raise
+            except Exception as error:  # a file Keras or h5py cannot read: the model is unavailable
+                raise UnknownModel(f"model {model_id!r} could not be loaded: {type(error).__name__}: {error}") from error
             self.loaded[model_id] = loaded
         self.loaded.move_to_end(model_id)
         self._evict()
