@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
     api_keys: str = Field("", description="Comma-separated keys; when set, every state-changing request needs X-API-Key.")
     worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
+    inspection_memory_mb: int = Field(3072, gt=0, description="Memory the first load of an upload may take, in "
+                                      "a child process, before it is killed and the upload rejected.")
     allow_anonymous: bool = Field(False, description="Let `filterscope api`/`up` listen beyond loopback without keys.")
     rate_limit: str = Field("60/minute", description="State-changing requests per API key (or per anonymous "
                             "client) in a moving window, in the `limits` notation: 60/minute, 5/second, ...")
@@ -75,6 +77,10 @@ class Settings(BaseSettings):
     @property
     def worker_memory_bytes(self) -> int:
         return self.worker_memory_mb * MB
+
+    @property
+    def inspection_memory_bytes(self) -> int:
+        return self.inspection_memory_mb * MB
 
     @property
     def worker_model_memory_bytes(self) -> int:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError
 from redis.retry import Retry
 
 from core import __version__
-from core.errors import UploadTooLarge
-from core.settings import MB, Settings, get_settings
+from core.settings import Settings, get_settings
 from service import problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
 from service.images.router import router as images_router
 from service.models.router import router as models_router
-from service.problems import Problem
+from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
 
 DESCRIPTION = """
@@ -51,27 +50,13 @@ async def lifespan(app: FastAPI):
         app.state.redis.close()
 
 
-MULTIPART_OVERHEAD = MB  # room for the form fields around an upload's file
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API; `settings` default to the environment's."""
     app = FastAPI(title="Filterscope", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     problems.install(app)
-    app.add_middleware(AccessControl)
-
-    @app.middleware("http")
-    async def refuse_oversized_uploads(request: Request, call_next):
-        # Checked before the body is read: an upload over the limit is never buffered to disk.
-        settings = app.state.settings
-        length = request.headers.get("content-length", "")
-        if (request.method == "POST" and request.url.path == "/v1/models" and length.isdigit()
-                and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD):
-            too_large = UploadTooLarge(f"The request has {length} bytes; uploads are limited to "
-                                       f"{settings.max_upload_mb} MB.", errors=[{"field": "file", "reason": "too large"}])
-            return Problem.of(too_large).response(request.url.path)
-        return await call_next(request)
+    app.add_middleware(UploadSizeLimit)
+    app.add_middleware(AccessControl)  # outermost: the key is checked before anything else
 
     for router in (visualizations_router, images_router, models_router, health_router):
         app.include_router(router)

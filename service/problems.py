@@ -79,6 +79,15 @@ def redis_unavailable(error: Exception) -> Problem:
                    headers={"Retry-After": "5"})
 
 
+class ProblemRaised(StarletteHTTPException):
+    """A problem raised where only an HTTPException gets through as it is: from a request's
+    `receive`, while FastAPI parses the body (it turns other errors there into a 400)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.status, problem.detail)
+        self.problem = problem
+
+
 def job_problem(error: JobError) -> dict:
     """A failed job's error as the problem object of its visualisation."""
     return {"type": PROBLEM_BASE + error.slug, "title": error.title, "status": status_of(error.slug),
@@ -132,6 +141,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc, ProblemRaised):
+            return exc.problem.response(request.url.path)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Callable
 
 from redis.exceptions import RedisError
@@ -25,6 +26,7 @@ from worker.engine.images import encode_filmstrip, encode_png
 from worker.engine.render import Rendering
 from worker.engine.render import render as render_images
 from worker.models.registry import current
+from worker.probe import probe
 
 log = logging.getLogger("filterscope.worker")
 
@@ -69,11 +71,14 @@ def inspect(model_id: str) -> dict:
     upload = uploads.get(redis, model_id)
     settings = get_settings()
     try:
+        if upload is not None:  # a user's file is loaded in a watched child first
+            probe(Path(upload.file), settings.inspection_memory_bytes, defaults.INSPECTION_TIMEOUT / 2)
         loaded = current(settings).get(model_id, upload)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if upload is not None:
             uploads.mark(redis, model_id, upload.fingerprint, "rejected", reason)
+            Path(upload.file).unlink(missing_ok=True)  # a rejected file is not kept
         elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
             catalog.record_failure(redis, model_id, path, reason)
         else:

@@ -26,6 +26,7 @@ from core.errors import InvalidRequest, UploadTooLarge
 from core.models import VISUALISABLE_LAYERS
 from core.preprocessing import Mode, preprocessing_spec
 from core.settings import MB
+from service.models.sizes import check_size
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
@@ -109,10 +110,12 @@ def check_archive(data: bytes, max_bytes: int) -> dict:
         raise InvalidRequest("file", f"config.json is not readable JSON: {error}") from None
     if not isinstance(config, dict):
         raise InvalidRequest("file", "config.json does not describe a model (it is not an object)")
+    weights_bytes = next(m.file_size for m in members if m.filename == "model.weights.h5")
     try:
         check_objects(config)
         check_image_input(config)
         check_visualisable(config)
+        check_size(config, weights_bytes)
     except (AttributeError, TypeError, KeyError, RecursionError) as error:
         raise InvalidRequest("file", f"config.json does not describe a Keras model the usual way: {type(error).__name__}") from None
     return config

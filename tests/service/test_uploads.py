@@ -224,3 +224,65 @@ def test_uploads_and_deletions_need_a_key_when_keys_are_configured(settings, red
         # With a valid key the request gets as far as the file checks.
         assert client.post("/v1/models", data=form, files=files, headers={"X-API-Key": "k2"}).status_code == 422
         assert client.get("/v1/models").status_code == 200  # reading needs no key
+
+
+def test_an_upload_without_a_length_is_counted_as_it_streams_and_refused_past_the_limit(api):
+    def chunked_body():
+        yield (b'--B\r\nContent-Disposition: form-data; name="id"\r\n\r\nchunky\r\n--B\r\nContent-Disposition: form-data;'
+               b' name="file"; filename="m.keras"\r\nContent-Type: application/octet-stream\r\n\r\n')
+        for _ in range(UPLOAD_LIMIT_MB * 2):
+            yield b"\0" * 1024**2
+
+    answer = api.post("/v1/models", content=chunked_body(), headers={"content-type": "multipart/form-data; boundary=B"})
+    assert answer.request.headers["transfer-encoding"] == "chunked"
+    assert answer.status_code == 413 and answer.json()["type"] == "/problems/upload-too-large"
+
+
+def widened(content: bytes, filters: int, weights_bytes: int) -> bytes:
+    """The archive with every convolution declaring `filters` filters, and a weights file padded to
+    `weights_bytes` so that the declared size looks plausible."""
+    def change(node) -> None:  # every convolution, and every shape that follows one
+        if isinstance(node, list):
+            for item in node:
+                change(item)
+        elif isinstance(node, dict):
+            if node.get("class_name") == "Conv2D":
+                node["config"]["filters"] = filters
+            for key, value in node.items():
+                if key in ("shape", "input_shape") and isinstance(value, list) and value and value[-1] in (6, 8):
+                    value[-1] = filters
+                change(value)
+
+    source = zipfile.ZipFile(io.BytesIO(with_config(content, change)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "model.weights.h5":
+                data += os.urandom(max(0, weights_bytes - len(data)))
+            archive.writestr(member.filename, data)
+    return out.getvalue()
+
+
+def resident_mb() -> float:
+    return int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def test_a_config_that_declares_huge_layers_is_refused_before_anything_is_built(api, redis, vgg16_in_catalog):
+    bomb = widened(TINY_MODEL_FILE.read_bytes(), 16_000_000, 0)
+    answer = upload(api, bomb, "evil-wide")
+    assert answer.status_code == 422 and "16,000,000" in answer.json()["detail"]
+
+
+def test_a_model_whose_layers_multiply_into_gigabytes_kills_only_a_child_and_is_removed(api, run_jobs, data_dir):
+    # 20,000 filters in two layers: under the per-layer bound, but 20,000 x 20,000 x 9 weights
+    # (14 GB) between them, with a weights file padded to look the part.
+    bomb = widened(TINY_MODEL_FILE.read_bytes(), 20_000, 800_000)
+    assert upload(api, bomb, "evil-multiplied").status_code == 202
+    before = resident_mb()
+    model = inspected(api, run_jobs, "evil-multiplied")
+    assert model["status"] == "rejected" and "MB of memory" in model["detail"]
+    assert resident_mb() - before < 300  # this process, the worker, did not build it
+    assert not list((data_dir / "models" / "uploads").glob("evil-multiplied*"))
+    refused = api.post("/v1/visualizations", json=request("evil-multiplied", layer="conv2"))
+    assert refused.status_code == 409

@@ -1,0 +1,66 @@
+"""How large a model's config says it is, checked before anything is built.
+
+Keras allocates every weight of a model before it reads model.weights.h5, so a tiny file whose
+config declares a convolution with millions of filters would make a worker allocate gigabytes.
+Each layer's width and kernel are bounded, and the weights the config declares at the least (one
+input channel everywhere) must fit in the weights file the archive actually carries.
+"""
+
+from __future__ import annotations
+
+import math
+
+from core.errors import InvalidRequest
+
+MAX_UNITS = 65_536  # filters or units of one layer; real image models stay far below
+MAX_KERNEL_SIDE = 64
+BYTES_PER_WEIGHT = 2  # the least one stored weight takes (float16 or bfloat16)
+CONVOLUTIONS = {"Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D"}
+
+
+def keras_layers(node):
+    """Every serialised Keras layer in a config, nested models included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from keras_layers(item)
+    elif isinstance(node, dict):
+        if node.get("module") == "keras.layers" and isinstance(node.get("config"), dict):
+            yield node
+        for value in node.values():
+            yield from keras_layers(value)
+
+
+def whole(value, name: str, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidRequest("file", f"layer {name!r}: {field} is not a whole number ({value!r})")
+    return value
+
+
+def least_weights(layer: dict) -> int:
+    """The fewest weights the layer can hold, whatever its input; refuses absurd sizes."""
+    kind, config = layer.get("class_name"), layer["config"]
+    name = str(config.get("name", kind))
+    width = 0
+    for field in ("filters", "units", "depth_multiplier"):
+        if field in config and config[field] is not None:
+            width = max(width, whole(config[field], name, field))
+    if width > MAX_UNITS:
+        raise InvalidRequest("file", f"layer {name!r} declares {width:,} filters or units; at most {MAX_UNITS:,} are "
+                             "accepted")
+    if kind == "Embedding":
+        return whole(config.get("input_dim", 0), name, "input_dim") * whole(config.get("output_dim", 0), name, "output_dim")
+    if kind not in CONVOLUTIONS:
+        return width if kind == "Dense" else 0
+    kernel = config.get("kernel_size", 1)
+    sides = [whole(side, name, "kernel_size") for side in (kernel if isinstance(kernel, list) else [kernel])]
+    if max(sides, default=1) > MAX_KERNEL_SIDE:
+        raise InvalidRequest("file", f"layer {name!r} declares a {sides} kernel; sides of at most {MAX_KERNEL_SIDE} "
+                             "are accepted")
+    return width * math.prod(sides)
+
+
+def check_size(config: dict, weights_bytes: int) -> None:
+    least = sum(least_weights(layer) for layer in keras_layers(config))
+    if least * BYTES_PER_WEIGHT > weights_bytes:
+        raise InvalidRequest("file", f"config.json declares at least {least:,} weights, more than model.weights.h5 "
+                             f"({weights_bytes:,} bytes) can hold: refused before anything is built")
