@@ -19,6 +19,7 @@ from core.settings import get_settings
 from core.spec import RenderSpec
 from core.standard import STANDARD_MODELS, find_weights
 from core.store import catalog, jobs, keys, uploads
+from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
 from core.store.retrying import retrying
@@ -34,9 +35,11 @@ log = logging.getLogger("filterscope.worker")
 class JobProgress:
     """Writes {step, steps} into the job's meta, at most every PROGRESS_INTERVAL seconds."""
 
-    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic,
+                 also: Callable[[], None] | None = None):
         self.job = job
         self.clock = clock
+        self.also = also  # done with every write: renewing the job's claims
         self.last = float("-inf")
 
     def __call__(self, step: int, steps: int) -> None:
@@ -46,6 +49,8 @@ class JobProgress:
         self.last = now
         try:
             jobs.write_progress(self.job, Progress(step=step, steps=steps))
+            if self.also is not None:
+                self.also()
         except RedisError as error:  # progress is a courtesy: rendering goes on through a blip
             log.warning("progress of %s not written: %s", self.job.id, error)
 
@@ -102,40 +107,54 @@ def publish_held(job: Job) -> None:
         log.warning("held models not published: %s", error)
 
 
-def render_spec(spec: RenderSpec, job: Job | None) -> dict:
+def render_spec(spec: RenderSpec, job: Job) -> dict:
     settings = get_settings()
-    upload = retrying(lambda: uploads.get(job.connection, spec.model), defaults.REDIS_PATIENCE,
-                      "upload record") if job else None
+    upload = retrying(lambda: uploads.get(job.connection, spec.model), defaults.REDIS_PATIENCE, "upload record")
     loaded = current(settings).get(spec.model, upload)
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
-    store = ImageStore(job.connection, settings.image_ttl) if job else None
-    image_keys = [t.key for t in spec.images]
-    missing = set(retrying(lambda: store.missing(image_keys), defaults.REDIS_PATIENCE, "cache lookup")
-                  if store else image_keys)
-    todo = [t for t in spec.images if t.key in missing]
-    # The images of a unit are rendered together (their diversity penalty couples them), so a
-    # unit with any image missing is rendered whole; its cached siblings come out the same.
-    units = list(dict.fromkeys(t.filter for t in todo))
-    renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=JobProgress(job),
-                               memory_budget=settings.worker_memory_bytes)
+    store = ImageStore(job.connection, settings.image_ttl)
     key_of = {(t.filter, t.index): t.key for t in spec.images}
+    claims = Claims(job.connection, job.worker_name or job.id)
+    progress = JobProgress(job, also=claims.renew)
     results = []
-    for rendering in renderings:
-        key = key_of.get((rendering.filter, rendering.index))
-        if key is None:
-            continue
-        png = encode_png(rendering.pixels, image_spec(spec, rendering))
-        if store:
-            image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
-            # A finished image is the job's whole worth: keep it through a Redis blip.
-            retrying(lambda: store.put(key, image, spec.model, spec.fingerprint), defaults.REDIS_PATIENCE,
-                     f"image {key}")
-        results.append({"filter": rendering.filter, "index": rendering.index, "key": key,
-                        "activation": rendering.activation, "start_activation": rendering.start_activation})
-    if job is not None:
-        publish_held(job)
+    try:
+        pending = missing_units(spec, store)
+        while pending:
+            # A unit another worker is rendering (for an overlapping request) is left to it and
+            # waited for; if that worker dies, its claim expires and the unit is taken over here.
+            mine = claims.take([key_of[(unit, 0)] for unit in pending])
+            units = [unit for unit in pending if key_of[(unit, 0)] in mine]
+            if units:
+                renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=progress,
+                                           memory_budget=settings.worker_memory_bytes)
+                results += [keep(store, spec, key_of, rendering) for rendering in renderings]
+            else:
+                time.sleep(defaults.CLAIM_POLL)
+            pending = missing_units(spec, store)
+    finally:
+        claims.release()
+    publish_held(job)
     return {"rendered": results}
+
+
+def missing_units(spec: RenderSpec, store: ImageStore) -> list[int | None]:
+    """Units with any image not cached. The images of a unit are rendered together (their diversity
+    penalty couples them), so such a unit is rendered whole; its cached siblings come out the same."""
+    image_keys = [t.key for t in spec.images]
+    missing = set(retrying(lambda: store.missing(image_keys), defaults.REDIS_PATIENCE, "cache lookup"))
+    return list(dict.fromkeys(t.filter for t in spec.images if t.key in missing))
+
+
+def keep(store: ImageStore, spec: RenderSpec, key_of: dict, rendering: Rendering) -> dict:
+    """Encode one rendering and store it under its key."""
+    key = key_of[(rendering.filter, rendering.index)]
+    png = encode_png(rendering.pixels, image_spec(spec, rendering))
+    image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
+    # A finished image is the job's whole worth: keep it through a Redis blip.
+    retrying(lambda: store.put(key, image, spec.model, spec.fingerprint), defaults.REDIS_PATIENCE, f"image {key}")
+    return {"filter": rendering.filter, "index": rendering.index, "key": key, "activation": rendering.activation,
+            "start_activation": rendering.start_activation}
 
 
 def image_spec(spec: RenderSpec, rendering: Rendering) -> dict:

@@ -37,6 +37,11 @@ def lock(job_id: str) -> str:
     return f"{PREFIX}lock:{job_id}"
 
 
+def claim(unit_key: str) -> str:
+    """Which worker is rendering the unit whose first image has this content key (expiring)."""
+    return f"{PREFIX}claim:{unit_key}"
+
+
 def client_work(client: str) -> str:
     """Set of the visualisation ids one client (an API key's digest) has queued or running."""
     return f"{PREFIX}work:{client}"
