@@ -32,4 +32,3 @@ FRESH_WORKER_SECONDS = 15  # /readyz counts a worker whose last heartbeat is at 
 MAINTENANCE_INTERVAL = 5  # seconds between an idle worker's sweeps for abandoned jobs
 REDIS_PATIENCE = 120  # seconds a worker keeps retrying the write of a finished image while Redis is away
 CLAIM_POLL = 0.5  # seconds between looks at images another worker is rendering for the same job
-CLAIM_TTL = 30  # seconds a unit's claim outlives its worker's last renewal

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +24,7 @@ from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
 from core.store.retrying import retrying
+from worker.consumer import beating
 from worker.engine.images import encode_filmstrip, encode_png
 from worker.engine.render import Rendering
 from worker.engine.render import render as render_images
@@ -35,11 +37,9 @@ log = logging.getLogger("filterscope.worker")
 class JobProgress:
     """Writes {step, steps} into the job's meta, at most every PROGRESS_INTERVAL seconds."""
 
-    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic,
-                 also: Callable[[], None] | None = None):
+    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic):
         self.job = job
         self.clock = clock
-        self.also = also  # done with every write: renewing the job's claims
         self.last = float("-inf")
 
     def __call__(self, step: int, steps: int) -> None:
@@ -49,8 +49,6 @@ class JobProgress:
         self.last = now
         try:
             jobs.write_progress(self.job, Progress(step=step, steps=steps))
-            if self.also is not None:
-                self.also()
         except RedisError as error:  # progress is a courtesy: rendering goes on through a blip
             log.warning("progress of %s not written: %s", self.job.id, error)
 
@@ -116,24 +114,27 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
     store = ImageStore(job.connection, settings.image_ttl)
     key_of = {(t.filter, t.index): t.key for t in spec.images}
     claims = Claims(job.connection, job.worker_name or job.id)
-    progress = JobProgress(job, also=claims.renew)
+    progress = JobProgress(job)
     results = []
-    try:
-        pending = missing_units(spec, store)
-        while pending:
-            # A unit another worker is rendering (for an overlapping request) is left to it and
-            # waited for; if that worker dies, its claim expires and the unit is taken over here.
-            mine = claims.take([key_of[(unit, 0)] for unit in pending])
-            units = [unit for unit in pending if key_of[(unit, 0)] in mine]
-            if units:
-                renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=progress,
-                                           memory_budget=settings.worker_memory_bytes)
-                results += [keep(store, spec, key_of, rendering) for rendering in renderings]
-            else:
-                time.sleep(defaults.CLAIM_POLL)
+    # Claims live as long as this worker does: renewed with its heartbeat, gone soon after it dies.
+    with beating(claims.renew, defaults.HEARTBEAT_INTERVAL):
+        try:
             pending = missing_units(spec, store)
-    finally:
-        claims.release()
+            while pending:
+                # A unit another worker is rendering (for an overlapping request) is left to it and
+                # waited for; if that worker dies, its claim expires and the unit is taken over here.
+                mine = claims.take([key_of[(unit, 0)] for unit in pending])
+                units = [unit for unit in pending if key_of[(unit, 0)] in mine]
+                if units:
+                    renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=progress,
+                                               memory_budget=settings.worker_memory_bytes)
+                    results += [keep(store, spec, key_of, rendering) for rendering in renderings]
+                else:
+                    time.sleep(defaults.CLAIM_POLL)
+                pending = missing_units(spec, store)
+        finally:
+            with suppress(RedisError):  # unreleased claims expire on their own
+                claims.release()
     publish_held(job)
     return {"rendered": results}
 

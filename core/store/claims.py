@@ -11,7 +11,7 @@ from core.store import keys
 
 
 class Claims:
-    def __init__(self, redis: Redis, owner: str, ttl: int = defaults.CLAIM_TTL):
+    def __init__(self, redis: Redis, owner: str, ttl: int = defaults.HEARTBEAT_TTL):
         self.redis, self.owner, self.ttl = redis, owner, ttl
         self.held: set[str] = set()
 
