@@ -17,6 +17,8 @@ from service import problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
 from service.images.router import router as images_router
+from service.metrics import Metrics
+from service.metrics import router as metrics_router
 from service.models.router import router as models_router
 from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
@@ -44,6 +46,7 @@ async def lifespan(app: FastAPI):
                                      socket_timeout=settings.redis_timeout, socket_connect_timeout=settings.redis_timeout,
                                      retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
     app.state.limiter = Limiter(app.state.redis, settings)
+    app.state.metrics = Metrics(app.state.redis, settings.queue_name)
     try:
         yield
     finally:
@@ -58,6 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UploadSizeLimit)
     app.add_middleware(AccessControl)  # outermost: the key is checked before anything else
 
-    for router in (visualizations_router, images_router, models_router, health_router):
+    for router in (visualizations_router, images_router, models_router, health_router, metrics_router):
         app.include_router(router)
     return app

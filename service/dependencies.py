@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader
 from redis import Redis
 
 from core.settings import Settings
+from service.metrics import Metrics
 from service.problems import Problem
 
 
@@ -41,7 +42,12 @@ def client(request: Request, _key: Annotated[str | None, Security(API_KEY)]) -> 
     return request.state.client
 
 
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
 RedisDep = Annotated[Redis, Depends(get_redis)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 JsonBody = Depends(require_json)
 ClientDep = Annotated[str, Depends(client)]

@@ -19,7 +19,7 @@ from core.errors import StaleModel
 from core.settings import get_settings
 from core.spec import RenderSpec
 from core.standard import STANDARD_MODELS, find_weights
-from core.store import catalog, jobs, keys, uploads
+from core.store import catalog, jobs, keys, stats, uploads
 from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
@@ -55,13 +55,22 @@ class JobProgress:
 
 def render(spec: dict) -> dict:
     job = get_current_job()
+    started = time.monotonic()
     try:
-        return render_spec(RenderSpec.model_validate(spec), job)
+        result = render_spec(RenderSpec.model_validate(spec), job)
     except Exception as error:
-        if job is not None:
-            job.retries_left = 0  # rendering again would fail again: requeues are for dead workers
-            jobs.write_error(job, JobError.of(error))
+        job.retries_left = 0  # rendering again would fail again: requeues are for dead workers
+        jobs.write_error(job, JobError.of(error))
+        log.warning("visualisation %s failed: %s", job.id, error)
+        count(job, "failed", started, 0)
         raise
+    count(job, "finished", started, sum(spec["params"]["steps"] for _ in result["rendered"]))
+    return result
+
+
+def count(job: Job, outcome: str, started: float, image_steps: int) -> None:
+    with suppress(RedisError):  # counters are for operators; a blip loses a count, not a job
+        stats.record_job(job.connection, outcome, time.monotonic() - started, image_steps)
 
 
 def inspect(model_id: str) -> dict:
@@ -154,6 +163,8 @@ def keep(store: ImageStore, spec: RenderSpec, key_of: dict, rendering: Rendering
     image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
     # A finished image is the job's whole worth: keep it through a Redis blip.
     retrying(lambda: store.put(key, image, spec.model, spec.fingerprint), defaults.REDIS_PATIENCE, f"image {key}")
+    log.info("image %s stored (%s %s filter %s #%d, activation %.2f)", key, spec.model, spec.layer, rendering.filter,
+             rendering.index, rendering.activation)
     return {"filter": rendering.filter, "index": rendering.index, "key": key, "activation": rendering.activation,
             "start_activation": rendering.start_activation}
 

@@ -14,6 +14,7 @@ UPLOADS = PREFIX + "uploads"  # hash: model id -> UploadRecord JSON
 # set of "model:fingerprint" of deleted or replaced uploads: their images are not served.
 REVOKED_MODELS = PREFIX + "revoked-models"
 JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators
+STATS = PREFIX + "stats:workers"  # hash of counters the workers keep: jobs by outcome, seconds, steps
 LIMITS = PREFIX + "limits"  # prefix of the rate limiter's moving windows
 
 

@@ -7,7 +7,7 @@ from core.content import is_key
 from core.errors import ImageNotFound
 from core.store.images import ImageStore
 from service.caching import IMMUTABLE, cached_response, not_modified
-from service.dependencies import RedisDep, SettingsDep
+from service.dependencies import MetricsDep, RedisDep, SettingsDep
 from service.problems import responses
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 def get_image(
     redis: RedisDep,
     settings: SettingsDep,
+    metrics: MetricsDep,
     key: str = Path(description="Content key from a visualisation's `images[].url`."),
     if_none_match: str | None = Header(None),
 ) -> Response:
@@ -34,4 +35,5 @@ def get_image(
         raise ImageNotFound(f"Image {key} is not in the cache: it was never rendered or has been evicted. "
                             "POST its visualisation again (or GET the visualisation) to render it again.")
     png, etag = found
+    metrics.images_served.inc()
     return not_modified(etag, if_none_match, IMMUTABLE) or cached_response(png, "image/png", etag, IMMUTABLE)

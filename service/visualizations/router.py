@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header
@@ -10,7 +11,7 @@ from core.errors import NotFinished, NotFound
 from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.caching import DERIVED, cached_response, not_modified
-from service.dependencies import ClientDep, JsonBody, RedisDep, SettingsDep
+from service.dependencies import ClientDep, JsonBody, MetricsDep, RedisDep, SettingsDep
 from service.images.animation import animate, frame_count
 from service.images.grid import montage
 from service.models.catalog import renderable_model
@@ -20,6 +21,7 @@ from service.visualizations.service import Visualizations
 from service.visualizations.validation import build_record
 
 router = APIRouter(prefix="/v1/visualizations", tags=["visualizations"])
+log = logging.getLogger("filterscope.api")
 
 
 def get_visualizations(redis: RedisDep, settings: SettingsDep) -> Visualizations:
@@ -58,10 +60,14 @@ def create_visualization(
     redis: RedisDep,
     settings: SettingsDep,
     client: ClientDep,
+    metrics: MetricsDep,
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
     record = visualizations.save(build_record(request, model))
     queued = visualizations.ensure_rendered(record, client=client)
+    metrics.cache.labels("miss" if queued else "hit").inc()
+    log.info("visualisation %s: %s (%s %s, %d images)", record.id, "queued" if queued else "cached", record.model,
+             record.layer, len(record.images))
     resource = visualizations.describe(record).model_dump(mode="json")
     location = f"/v1/visualizations/{record.id}"
     if not queued:

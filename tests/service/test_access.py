@@ -67,4 +67,4 @@ def test_records_and_job_state_expire(api, redis, tiny, run_jobs, settings):
     assert 0 < redis.ttl(keys.visualization(created["id"])) <= settings.record_ttl
     assert 0 < redis.ttl(f"rq:job:{created['id']}") <= settings.result_ttl
     unbounded = {key.decode() for key in redis.keys(keys.PREFIX + "*") if redis.ttl(key) == -1}
-    assert unbounded == {keys.MODELS, keys.UPLOADS, keys.JOBS_CREATED}  # the catalog, the uploads, a counter
+    assert unbounded == {keys.MODELS, keys.UPLOADS, keys.JOBS_CREATED, keys.STATS}  # catalog, uploads, counters
