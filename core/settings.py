@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
     inspection_memory_mb: int = Field(3072, gt=0, description="Memory the first load of an upload may take, in "
                                       "a child process, before it is killed and the upload rejected.")
+    api_cache_mb: int = Field(256, ge=0, description="Images each API process keeps in memory to serve hits.")
+    api_workers: int = Field(2, gt=0, description="API processes `filterscope api` runs (uvicorn workers).")
     allow_anonymous: bool = Field(False, description="Let `filterscope api`/`up` listen beyond loopback without keys.")
     rate_limit: str = Field("60/minute", description="State-changing requests per API key (or per anonymous "
                             "client) in a moving window, in the `limits` notation: 60/minute, 5/second, ...")
@@ -77,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def worker_memory_bytes(self) -> int:
         return self.worker_memory_mb * MB
+
+    @property
+    def api_cache_bytes(self) -> int:
+        return self.api_cache_mb * MB
 
     @property
     def inspection_memory_bytes(self) -> int:

@@ -35,7 +35,11 @@ def exposed_without_keys(args: argparse.Namespace) -> bool:
 def run_api(host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+    from core.settings import get_settings
+
+    # No access log: at thousands of cached images a second, one line each costs more than the image.
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=get_settings().api_workers,
+                access_log=False)
 
 
 def cmd_api(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError
 from redis.retry import Retry
@@ -16,6 +18,7 @@ from core.settings import Settings, get_settings
 from service import problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
+from service.images.fastpath import ImageCache, ImageFastPath
 from service.images.router import router as images_router
 from service.metrics import Metrics
 from service.metrics import router as metrics_router
@@ -47,10 +50,15 @@ async def lifespan(app: FastAPI):
                                      retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
     app.state.limiter = Limiter(app.state.redis, settings)
     app.state.metrics = Metrics(app.state.redis, settings.queue_name)
+    app.state.async_redis = AsyncRedis.from_url(settings.effective_redis_url, socket_timeout=settings.redis_timeout,
+                                                socket_connect_timeout=settings.redis_timeout,
+                                                retry=AsyncRetry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
+    app.state.image_cache = ImageCache(app.state.async_redis, settings.api_cache_bytes)
     try:
         yield
     finally:
         app.state.redis.close()
+        await app.state.async_redis.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     problems.install(app)
     app.add_middleware(UploadSizeLimit)
-    app.add_middleware(AccessControl)  # outermost: the key is checked before anything else
+    app.add_middleware(AccessControl)  # before any body is read: the key, the rate
+    app.add_middleware(ImageFastPath)  # outermost: a cached image costs nothing else
 
     for router in (visualizations_router, images_router, models_router, health_router, metrics_router):
         app.include_router(router)

@@ -76,7 +76,8 @@ def app_client(settings) -> TestClient:
 
 @pytest.fixture
 def api(app_client, redis) -> TestClient:
-    """The API in this process, over an empty database."""
+    """The API in this process, over an empty database and with nothing in its memory."""
+    app_client.app.state.image_cache.clear()
     return app_client
 
 

@@ -11,7 +11,7 @@ from core.preprocessing import Mode
 from core.standard import STANDARD_MODELS
 from core.store import catalog as stored_catalog
 from core.store import uploads as stored_uploads
-from service.dependencies import ClientDep, RedisDep, SettingsDep
+from service.dependencies import ClientDep, ImageCacheDep, RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.inspection import request_inspection
 from service.problems import responses
@@ -54,6 +54,7 @@ def upload_model(
     redis: RedisDep,
     settings: SettingsDep,
     _client: ClientDep,
+    image_cache: ImageCacheDep,
     file: UploadFile = File(description="The .keras file."),
     id: str = Form(description="1-63 characters: a-z, 0-9, '.', '_', '-'."),
     name: str = Form(max_length=200, description="Display name."),
@@ -75,6 +76,7 @@ def upload_model(
                                                            fingerprint=fingerprint, file=str(path)))
     if previous is not None and previous.fingerprint != fingerprint:
         stored_uploads.revoke(redis, id, previous.fingerprint)
+        image_cache.revocations_changed()
         Path(previous.file).unlink(missing_ok=True)
     request_inspection(redis, settings, id, version=fingerprint[:16])
     info = catalog.get(redis, id, settings.effective_weights_dir)
@@ -86,12 +88,14 @@ def upload_model(
                description="Its file and catalog entry go, and its cached images stop being served.",
                responses=responses({401: "Missing or wrong API key", 404: "Unknown model",
                                     409: "Not an uploaded model", 429: "Over the rate limit; see `Retry-After`"}))
-def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client: ClientDep) -> Response:
+def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client: ClientDep,
+                 image_cache: ImageCacheDep) -> Response:
     record = stored_uploads.get(redis, model_id)
     if record is None:
         if catalog.get(redis, model_id, settings.effective_weights_dir) is not None:
             raise ModelNotDeletable(f"{model_id!r} is built in or standard; only uploads can be deleted.")
         raise NotFound(f"Model {model_id!r}")
     stored_uploads.remove(redis, record)
+    image_cache.revocations_changed()
     stored_catalog.unpublish(redis, model_id)
     return Response(status_code=204)

@@ -39,3 +39,17 @@ def test_an_unknown_image_is_a_404_problem(api):
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["type"] == "/problems/image-not-found" and answer.json()["status"] == 404
+
+
+def test_a_cached_image_is_served_from_memory_and_stops_when_its_model_is_deleted(api, tiny, run_jobs, redis):
+    from core.store import keys, uploads
+
+    _, entry = rendered_image(api, run_jobs, 203)
+    key = entry["url"].split("/")[-1].removesuffix(".png")
+    first = api.get(entry["url"])
+    redis.hdel(keys.image(key), "png")  # Redis no longer has the bytes; this process does
+    again = api.get(entry["url"])
+    assert again.status_code == 200 and again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    uploads.revoke(redis, "tiny", uploads.get(redis, "tiny").fingerprint)  # the model deleted (by another replica)
+    api.app.state.image_cache.revocations_changed()  # what half a second does on every replica
+    assert api.get(entry["url"]).status_code == 404

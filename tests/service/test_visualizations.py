@@ -100,6 +100,8 @@ def test_an_evicted_image_is_rendered_again_with_the_same_bytes(api, tiny, run_j
     evicted = done["images"][1]["url"]
     original = api.get(evicted).content
     redis.delete(keys.image(evicted.split("/")[-1].removesuffix(".png")))
+    assert api.get(evicted).content == original  # this process still holds it in memory ...
+    api.app.state.image_cache.clear()  # ... another replica, or this one later, does not
     assert api.get(evicted).status_code == 404
 
     again = api.post("/v1/visualizations", json=body)
