@@ -95,7 +95,7 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL)]
     try:
         wait_port(redis_port)
-        ImageStore(Redis(port=redis_port), 3600).put(KEY, NewImage(png, 1.0, [1.0], b""), "bench", "0" * 64)
+        ImageStore(Redis(port=redis_port), Redis(port=redis_port), 3600).put(KEY, NewImage(png, 1.0, [1.0], b""), "bench", "0" * 64)
         print(f"one cached PNG of {len(png):,} bytes; wrk -t2 -c{args.connections} -d{args.seconds}s; "
               f"{os.cpu_count()} CPUs")
         port = free_port()

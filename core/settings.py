@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         description="Redis to use. Unset: `filterscope up` starts a private redis-server; "
         f"`api` and `worker` use {DEFAULT_REDIS_URL}.",
     )
+    cache_redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CACHE_REDIS_URL", "FILTERSCOPE_CACHE_REDIS_URL"),
+        description="Redis for the image cache (allkeys-lru), apart from the state Redis (noeviction), so that "
+        "a full cache evicts only images. Unset: the images share REDIS_URL.",
+    )
     data_dir: Path = Field(Path("data"), description="Model files and the private Redis' data.")
     queue_name: str = "filterscope"
     job_timeout: int = Field(3600, gt=0, description="Seconds a render job may run before it is failed.")
@@ -30,7 +36,10 @@ class Settings(BaseSettings):
     image_ttl: int = Field(30 * 86400, gt=0, description="Seconds an image stays cached after it was rendered.")
     retry_after: int = Field(2, gt=0, description="Seconds clients are told to wait between polls.")
     worker_memory_mb: int = Field(2048, gt=0, description="Activation memory a worker may use for one batch.")
-    redis_maxmemory: str = Field("1gb", description="Memory cap of the private redis-server of `filterscope up`.")
+    redis_maxmemory: str = Field("1gb", description="Memory cap of the image cache's private redis-server of "
+                                 "`filterscope up` (least recently used images go when it is reached).")
+    state_redis_maxmemory: str = Field("512mb", description="Memory cap of the state's private redis-server of "
+                                       "`filterscope up` (it never evicts: past it, writes are refused as 507).")
     weights_dir: Path | None = Field(None, description="Weights of the standard catalog; default <data_dir>/weights.")
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
     api_keys: str = Field("", description="Comma-separated keys; when set, every state-changing request needs X-API-Key.")
@@ -51,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def effective_redis_url(self) -> str:
         return self.redis_url or DEFAULT_REDIS_URL
+
+    @property
+    def effective_cache_redis_url(self) -> str:
+        return self.cache_redis_url or self.effective_redis_url
 
     @property
     def models_dir(self) -> Path:

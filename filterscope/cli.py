@@ -73,13 +73,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         if not settings.redis_url:
             try:
-                server, url = redis_server.start(settings.data_dir, settings.redis_maxmemory)
+                for role, variable, cap in ((redis_server.STATE, "REDIS_URL", settings.state_redis_maxmemory),
+                                            (redis_server.CACHE, "CACHE_REDIS_URL", settings.redis_maxmemory)):
+                    server, env[variable] = redis_server.start(settings.data_dir, cap, role)
+                    children.append(server)
+                    print(f"filterscope: private Redis ({role[0]}) at {env[variable]}", file=sys.stderr)
             except redis_server.RedisServerMissing as missing:
                 print(f"filterscope: {missing}", file=sys.stderr)
                 return 2
-            children.append(server)
-            env["REDIS_URL"] = url
-            print(f"filterscope: private Redis at {url}", file=sys.stderr)
         children.append(subprocess.Popen([sys.executable, "-m", "filterscope", "worker"], env=env))
         api = subprocess.Popen([sys.executable, "-m", "filterscope", "api", "--host", args.host, "--port", str(args.port)]
                                + (["--allow-anonymous"] if args.allow_anonymous else []), env=env)

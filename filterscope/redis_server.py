@@ -1,7 +1,9 @@
-"""A private redis-server for `filterscope up` when no REDIS_URL is given.
+"""Private redis-servers for `filterscope up` when no REDIS_URL is given: one for state (queue,
+records, catalog, uploads) that never evicts, with append-only persistence, and one for the image
+cache that evicts the least recently used images when it reaches its memory cap.
 
-It listens on a Unix socket in the data directory (no TCP port to collide with), keeps its data
-there with append-only persistence, and evicts only keys with a TTL (cached images) when full.
+Each listens on a Unix socket in the data directory (no TCP port to collide with) and keeps its
+data there.
 """
 
 from __future__ import annotations
@@ -21,20 +23,25 @@ class RedisServerMissing(RuntimeError):
     pass
 
 
-def start(data_dir: Path, maxmemory: str) -> tuple[subprocess.Popen, str]:
+STATE = ("redis", ["--appendonly", "yes", "--save", "60 1", "--maxmemory-policy", "noeviction"])
+CACHE = ("redis-cache", ["--appendonly", "no", "--save", "300 1", "--maxmemory-policy", "allkeys-lru"])
+
+
+def start(data_dir: Path, maxmemory: str, role: tuple[str, list[str]] = STATE) -> tuple[subprocess.Popen, str]:
+    """Start one server of `role` (STATE or CACHE) in `data_dir`; returns it and its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RedisServerMissing(
             "No redis-server binary was found on PATH. Install one (Debian/Ubuntu: apt-get install "
             "redis-server; macOS: brew install redis) or point REDIS_URL at a running Redis."
         )
-    redis_dir = (data_dir / "redis").resolve()
+    name, options = role
+    redis_dir = (data_dir / name).resolve()
     redis_dir.mkdir(parents=True, exist_ok=True)
     socket = redis_dir / "redis.sock"
     process = subprocess.Popen(
         [binary, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700", "--dir", str(redis_dir),
-         "--appendonly", "yes", "--save", "60 1", "--maxmemory", maxmemory, "--maxmemory-policy", "volatile-lru",
-         "--logfile", str(redis_dir / "redis.log")],
+         "--maxmemory", maxmemory, *options, "--logfile", str(redis_dir / "redis.log")],
         stdout=subprocess.DEVNULL,
     )
     url = f"unix://{socket}"

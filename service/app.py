@@ -42,23 +42,33 @@ Every error is `application/problem+json` (RFC 9457); validation errors list eac
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings = app.state.settings
-    # Short timeouts and no retry on a timeout: with Redis away or frozen, requests fail fast with a
-    # 503 instead of hanging (redis-py's default retries turn a 1 s timeout into 14 s). A dropped
-    # connection is retried once, on a fresh one.
-    app.state.redis = Redis.from_url(settings.effective_redis_url, health_check_interval=30,
-                                     socket_timeout=settings.redis_timeout, socket_connect_timeout=settings.redis_timeout,
-                                     retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
+    app.state.redis = sync_client(settings.effective_redis_url, settings.redis_timeout)
+    app.state.cache_redis = sync_client(settings.effective_cache_redis_url, settings.redis_timeout)
     app.state.limiter = Limiter(app.state.redis, settings)
     app.state.metrics = Metrics(app.state.redis, settings.queue_name)
-    app.state.async_redis = AsyncRedis.from_url(settings.effective_redis_url, socket_timeout=settings.redis_timeout,
-                                                socket_connect_timeout=settings.redis_timeout,
-                                                retry=AsyncRetry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
-    app.state.image_cache = ImageCache(app.state.async_redis, settings.api_cache_bytes)
+    fast = [async_client(url, settings.redis_timeout) for url in (settings.effective_cache_redis_url,
+                                                                   settings.effective_redis_url)]
+    app.state.image_cache = ImageCache(*fast, settings.api_cache_bytes)
     try:
         yield
     finally:
-        app.state.redis.close()
-        await app.state.async_redis.aclose()
+        for client in (app.state.redis, app.state.cache_redis):
+            client.close()
+        for client in fast:
+            await client.aclose()
+
+
+def sync_client(url: str, timeout: float) -> Redis:
+    # Short timeouts and no retry on a timeout: with Redis away or frozen, requests fail fast with a
+    # 503 instead of hanging (redis-py's default retries turn a 1 s timeout into 14 s). A dropped
+    # connection is retried once, on a fresh one.
+    return Redis.from_url(url, health_check_interval=30, socket_timeout=timeout, socket_connect_timeout=timeout,
+                          retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
+
+
+def async_client(url: str, timeout: float) -> AsyncRedis:
+    return AsyncRedis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                               retry=AsyncRetry(NoBackoff(), 1, supported_errors=(ConnectionError,)))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import errors
@@ -152,6 +152,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RedisError)
     async def on_redis(request: Request, exc: RedisError):
         return redis_unavailable(exc).response(request.url.path)
+
+    @app.exception_handler(OutOfMemoryError)
+    async def on_redis_full(request: Request, exc: OutOfMemoryError):
+        return Problem(507, "storage-full", "Redis is out of memory and refuses new state (its maxmemory is reached "
+                       "and it must not evict): the operator must give it more memory. Nothing stored was lost.",
+                       "Storage full", headers={"Retry-After": "60"}).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):

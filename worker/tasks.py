@@ -7,9 +7,11 @@ import json
 import logging
 import time
 from contextlib import suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job
@@ -120,7 +122,7 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
     loaded = current(settings).get(spec.model, upload)
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
-    store = ImageStore(job.connection, settings.image_ttl)
+    store = ImageStore(cache_redis(settings.effective_cache_redis_url), job.connection, settings.image_ttl)
     key_of = {(t.filter, t.index): t.key for t in spec.images}
     claims = Claims(job.connection, job.worker_name or job.id)
     progress = JobProgress(job)
@@ -146,6 +148,12 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
                 claims.release()
     publish_held(job)
     return {"rendered": results}
+
+
+@lru_cache
+def cache_redis(url: str) -> Redis:
+    """The image cache's Redis: the queue's own unless CACHE_REDIS_URL names another."""
+    return Redis.from_url(url)
 
 
 def missing_units(spec: RenderSpec, store: ImageStore) -> list[int | None]:

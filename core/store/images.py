@@ -2,8 +2,9 @@
 
 Each image is one hash (png, etag, activation, curve, created_at, owner, and the filmstrip of
 snapshots its optimisation went through) with a TTL, so an evicted image loses all its fields at
-once. With `maxmemory-policy volatile-lru` Redis evicts only keys with a TTL: these, and RQ's own
-expiring records, never the queue or the visualisation records.
+once. Images live in the cache Redis (its own server with `allkeys-lru` when CACHE_REDIS_URL is
+set, so a full cache evicts images and nothing else); which owners are revoked is state, read from
+the state Redis.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ class NewImage:
 
 
 class ImageStore:
-    def __init__(self, redis: Redis, ttl: int):
-        self.redis = redis
+    def __init__(self, cache: Redis, state: Redis, ttl: int):
+        self.redis = cache
+        self.state = state
         self.ttl = ttl
 
     def put(self, key: str, image: NewImage, model: str, fingerprint: str) -> None:
@@ -65,7 +67,7 @@ class ImageStore:
                 pipe.hmget(keys.image(key), *fields, "owner")
             rows = pipe.execute()
         owners = sorted({row[-1] for row in rows if row[-1]})
-        revoked = {owner for owner, gone in zip(owners, uploads.revoked(self.redis, owners)) if gone}
+        revoked = {owner for owner, gone in zip(owners, uploads.revoked(self.state, owners)) if gone}
         return [[None] * len(fields) if row[-1] in revoked else row[:-1] for row in rows]
 
     def derived(self, name: str) -> bytes | None:

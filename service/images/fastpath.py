@@ -36,8 +36,8 @@ class Cached:
 class ImageCache:
     """Recently served images, least recently used out first beyond `max_bytes`."""
 
-    def __init__(self, redis: AsyncRedis, max_bytes: int):
-        self.redis, self.max_bytes = redis, max_bytes
+    def __init__(self, cache: AsyncRedis, state: AsyncRedis, max_bytes: int):
+        self.redis, self.state, self.max_bytes = cache, state, max_bytes
         self.images: OrderedDict[str, Cached] = OrderedDict()
         self.size = 0
         self.revoked: set[str] = set()
@@ -67,7 +67,7 @@ class ImageCache:
 
     async def revoked_owners(self) -> set[str]:
         if time.monotonic() - self.revoked_at > REVOCATIONS_MAX_AGE:
-            self.revoked = {owner.decode() for owner in await self.redis.smembers(keys.REVOKED_MODELS)}
+            self.revoked = {owner.decode() for owner in await self.state.smembers(keys.REVOKED_MODELS)}
             self.revoked_at = time.monotonic()
         return self.revoked
 

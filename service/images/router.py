@@ -5,9 +5,8 @@ from fastapi.responses import Response
 
 from core.content import is_key
 from core.errors import ImageNotFound
-from core.store.images import ImageStore
 from service.caching import IMMUTABLE, cached_response, not_modified
-from service.dependencies import MetricsDep, RedisDep, SettingsDep
+from service.dependencies import ImageStoreDep, MetricsDep
 from service.problems import responses
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -24,13 +23,12 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
     },
 )
 def get_image(
-    redis: RedisDep,
-    settings: SettingsDep,
+    images: ImageStoreDep,
     metrics: MetricsDep,
     key: str = Path(description="Content key from a visualisation's `images[].url`."),
     if_none_match: str | None = Header(None),
 ) -> Response:
-    found = ImageStore(redis, settings.image_ttl).png(key) if is_key(key) else None
+    found = images.png(key) if is_key(key) else None
     if found is None:
         raise ImageNotFound(f"Image {key} is not in the cache: it was never rendered or has been evicted. "
                             "POST its visualisation again (or GET the visualisation) to render it again.")

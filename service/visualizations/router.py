@@ -11,7 +11,7 @@ from core.errors import NotFinished, NotFound
 from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.caching import DERIVED, cached_response, not_modified
-from service.dependencies import ClientDep, JsonBody, MetricsDep, RedisDep, SettingsDep
+from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep, RedisDep, SettingsDep
 from service.images.animation import animate, frame_count
 from service.images.grid import montage
 from service.models.catalog import renderable_model
@@ -24,8 +24,8 @@ router = APIRouter(prefix="/v1/visualizations", tags=["visualizations"])
 log = logging.getLogger("filterscope.api")
 
 
-def get_visualizations(redis: RedisDep, settings: SettingsDep) -> Visualizations:
-    return Visualizations(redis, settings)
+def get_visualizations(redis: RedisDep, settings: SettingsDep, images: ImageStoreDep) -> Visualizations:
+    return Visualizations(redis, settings, images)
 
 
 VisualizationsDep = Annotated[Visualizations, Depends(get_visualizations)]

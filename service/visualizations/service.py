@@ -29,10 +29,10 @@ from service.visualizations.schemas import ImageEntry, Visualization
 class Visualizations:
     """Service logic of the visualisations domain over one Redis connection."""
 
-    def __init__(self, redis: Redis, settings: Settings):
+    def __init__(self, redis: Redis, settings: Settings, images: ImageStore):
         self.redis = redis
         self.settings = settings
-        self.images = ImageStore(redis, settings.image_ttl)
+        self.images = images
         self.queue = jobs.queue(redis, settings.queue_name)
 
     def save(self, record: VisualizationRecord) -> VisualizationRecord:

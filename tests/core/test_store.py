@@ -24,7 +24,7 @@ def test_keys_keep_the_names_existing_data_is_stored_under():
 
 
 def test_an_image_is_stored_with_its_meta_and_a_ttl(redis):
-    store = ImageStore(redis, ttl=60)
+    store = ImageStore(redis, redis, ttl=60)
     store.put("k1", NewImage(b"png-bytes", 1.5, [0.5, 1.5], b"strip"), "m", "f" * 64)
     assert store.png("k1") == (b"png-bytes", etag(b"png-bytes"))
     assert store.pngs(["k1", "k2"]) == [store.png("k1"), None]

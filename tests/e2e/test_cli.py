@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+from redis import Redis
 
 from tests.conftest import ROOT
 from tests.helpers import free_port, request, wait_for
@@ -47,11 +48,14 @@ def test_up_runs_api_worker_and_a_private_redis_and_stops_them_all(tmp_path):
         wait_for(lambda: httpx.get(base + "/readyz").status_code == 200, 180, "filterscope up ready", up)
         children = children_of(up.pid)
         commands = {open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in children}
-        assert len(children) == 3, commands  # redis-server, the worker and the API
+        assert len(children) == 4, commands  # two redis-servers (state, image cache), the worker and the API
         created = httpx.post(base + "/v1/visualizations", json=request(filters=[0], seed=501, steps=4)).json()
         wait_for(lambda: httpx.get(f"{base}/v1/visualizations/{created['id']}").json()["status"] == "finished",
                  120, "render through up")
         assert (tmp_path / "data" / "redis" / "appendonlydir").exists()  # its data lives in the data directory
+        cache = Redis(unix_socket_path=str(tmp_path / "data" / "redis-cache" / "redis.sock"))
+        assert cache.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+        assert any(key.startswith(b"filterscope:image:") for key in cache.keys())  # the images went there
     finally:
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0

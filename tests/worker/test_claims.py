@@ -23,7 +23,7 @@ def test_a_unit_another_worker_is_rendering_is_waited_for_not_rendered_again(api
 
     def other_worker_finishes() -> None:
         time.sleep(1.0)
-        ImageStore(redis, settings.image_ttl).put(shared_key, NewImage(b"theirs", 1.0, [1.0], b""), "tiny", "f")
+        ImageStore(redis, redis, settings.image_ttl).put(shared_key, NewImage(b"theirs", 1.0, [1.0], b""), "tiny", "f")
         other.release()
 
     overlapping = api.post("/v1/visualizations", json=tiny_request(filters=[1, 2], seed=170)).json()
