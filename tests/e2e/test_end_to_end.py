@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.e2e.conftest import wait_finished
@@ -35,3 +36,29 @@ def test_readyz_counts_the_live_worker(http):
     assert http.get("/healthz").json() == {"status": "ok"}
     ready = http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["workers"] >= 1
+
+
+def test_a_chunked_upload_is_refused_as_soon_as_it_passes_the_limit(api_process):
+    """Over real HTTP: the 413 arrives while the client is still sending, long before it is done."""
+    import select
+    import socket
+
+    host, port = api_process.base_url.removeprefix("http://").split(":")
+    limit = int(os.environ.get("FILTERSCOPE_MAX_UPLOAD_MB", "200")) * 1024**2
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(b"POST /v1/models HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                           b"Content-Type: multipart/form-data; boundary=B\r\n\r\n")
+        preamble = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="m.keras"\r\n'
+                    b"Content-Type: application/octet-stream\r\n\r\n")
+        connection.sendall(b"%x\r\n%s\r\n" % (len(preamble), preamble))
+        chunk = b"\0" * 1024**2
+        try:
+            while sent < 3 * limit and not select.select([connection], [], [], 0)[0]:  # until it answers
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except OSError:
+            pass  # the server answered and closed while we were still sending
+        answer = connection.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413") and "upload-too-large" in answer
+    assert sent < 2 * limit, sent
