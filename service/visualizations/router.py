@@ -64,11 +64,14 @@ def create_visualization(
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
     record = visualizations.save(build_record(request, model))
-    queued = visualizations.ensure_rendered(record, client=client)
+    cached = visualizations.cached(record)
+    queued = visualizations.ensure_rendered(record, cached, client=client)
     metrics.cache.labels("miss" if queued else "hit").inc()
     log.info("visualisation %s: %s (%s %s, %d images)", record.id, "queued" if queued else "cached", record.model,
              record.layer, len(record.images))
-    resource = visualizations.describe(record).model_dump(mode="json")
+    if not queued and len(cached) < len(record.images):
+        cached = visualizations.cached(record)  # they landed while it looked: describe them all
+    resource = visualizations.describe(record, cached).model_dump(mode="json")
     location = f"/v1/visualizations/{record.id}"
     if not queued:
         return JSONResponse(resource, status_code=200, headers={"Content-Location": location})
@@ -83,9 +86,10 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     record = load_record(visualizations, visualization_id)
     # Images evicted from the cache since they were rendered are queued again; a failed job
     # stays failed until the client POSTs again.
-    if visualizations.ensure_rendered(record, retry_failed=False):
+    cached = visualizations.cached(record)
+    if visualizations.ensure_rendered(record, cached, retry_failed=False):
         response.headers["Retry-After"] = str(settings.retry_after)
-    return visualizations.describe(record)
+    return visualizations.describe(record, cached)
 
 
 def label(target: ImageTarget, diversity: int) -> str:

@@ -41,7 +41,12 @@ class Visualizations:
     def load(self, visualization_id: str) -> VisualizationRecord | None:
         return records.load(self.redis, visualization_id)
 
-    def ensure_rendered(self, record: VisualizationRecord, retry_failed: bool = True, client: str | None = None) -> bool:
+    def cached(self, record: VisualizationRecord) -> dict[str, ImageMeta]:
+        """What the cache holds of the record's images: read once, for deciding and describing."""
+        return self.images.meta([t.key for t in record.images])
+
+    def ensure_rendered(self, record: VisualizationRecord, cached: dict[str, ImageMeta], retry_failed: bool = True,
+                        client: str | None = None) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
         Returns whether images are on their way. A finished job whose images were evicted since is
@@ -50,7 +55,7 @@ class Visualizations:
         `client` counts against its cap.
         """
         image_keys = [t.key for t in record.images]
-        if not self.images.missing(image_keys):
+        if all(key in cached for key in image_keys):
             return False
         status = status_of(jobs.fetch(self.redis, record.id))
         if status == JobStatus.STARTED:
@@ -96,8 +101,7 @@ class Visualizations:
         )
         self.redis.incr(keys.JOBS_CREATED)
 
-    def describe(self, record: VisualizationRecord) -> Visualization:
-        cached = self.images.meta([t.key for t in record.images])
+    def describe(self, record: VisualizationRecord, cached: dict[str, ImageMeta]) -> Visualization:
         job = jobs.fetch(self.redis, record.id)
         status = job_status(job, complete=len(cached) == len(record.images))
         finished = status == "finished"
