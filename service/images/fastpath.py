@@ -51,7 +51,8 @@ class ImageCache:
                 return None
             found = Cached(png, etag.decode(), (owner or b"").decode())
             self.keep(key, found)
-        self.images.move_to_end(key)
+        elif key in self.images:
+            self.images.move_to_end(key)
         if found.owner and found.owner in await self.revoked_owners():
             return None
         return found
