@@ -91,6 +91,12 @@ class UnusableModel(FilterscopeError):
     slug, title = "unusable-model", "Model not usable"
 
 
+class KeyRequired(FilterscopeError):
+    """Work that must be counted against a client, asked for without a valid API key."""
+
+    slug, title = "unauthorized", "Unauthorized"
+
+
 class StaleModel(FilterscopeError):
     """The worker's model differs from the one the request was validated against: submit again."""
 

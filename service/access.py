@@ -20,7 +20,7 @@ from core.errors import RateLimited, TooCostly, TooMuchWork
 from core.settings import Settings
 from core.spec import FilledParams
 from core.store import keys, work
-from service.problems import Problem, redis_unavailable
+from service.problems import Problem, redis_problem
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_HEADER = "x-api-key"
@@ -74,7 +74,7 @@ class AccessControl:
             except RateLimited as limited:
                 refusal = Problem.of(limited)
             except RedisError as error:  # outside the app: its Redis handler does not see this one
-                refusal = redis_unavailable(error)
+                refusal = redis_problem(error)
         if refusal is not None:
             await refusal.response(scope["path"])(scope, receive, send)
             return

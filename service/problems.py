@@ -30,7 +30,8 @@ STATUS = {
     errors.ModelUnavailable.slug: 409,
     errors.ModelIdTaken.slug: 409,
     errors.ModelNotDeletable.slug: 409,
-    errors.StaleModel.slug: 409,  # the model changed under the request: submit it again
+    errors.StaleModel.slug: 409,
+    errors.KeyRequired.slug: 401,  # the model changed under the request: submit it again
     errors.UploadTooLarge.slug: 413,
     errors.RateLimited.slug: 429,
     errors.TooMuchWork.slug: 429,
@@ -72,6 +73,15 @@ class Problem(Exception):
 
     def response(self, instance: str | None = None) -> JSONResponse:
         return JSONResponse(self.body(instance), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
+
+
+def redis_problem(error: RedisError) -> Problem:
+    """A Redis that is full (507: its operator must act) or away (503: retry shortly)."""
+    if isinstance(error, OutOfMemoryError):
+        return Problem(507, "storage-full", "Redis is out of memory and refuses new state (its maxmemory is reached "
+                       "and it must not evict): the operator must give it more memory. Nothing stored was lost.",
+                       "Storage full", headers={"Retry-After": "60"})
+    return redis_unavailable(error)
 
 
 def redis_unavailable(error: Exception) -> Problem:
@@ -151,13 +161,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def on_redis(request: Request, exc: RedisError):
-        return redis_unavailable(exc).response(request.url.path)
-
-    @app.exception_handler(OutOfMemoryError)
-    async def on_redis_full(request: Request, exc: OutOfMemoryError):
-        return Problem(507, "storage-full", "Redis is out of memory and refuses new state (its maxmemory is reached "
-                       "and it must not evict): the operator must give it more memory. Nothing stored was lost.",
-                       "Storage full", headers={"Retry-After": "60"}).response(request.url.path)
+        return redis_problem(exc).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):

@@ -34,8 +34,8 @@ def beating(beat: Callable[[], None], interval: float):
         while not stop.wait(interval):
             try:
                 beat()
-            except RedisError as error:  # a blip: the next beat tries again
-                log.warning("heartbeat failed: %s", error)
+            except Exception as error:  # a blip, or anything else: the next beat tries again
+                log.warning("heartbeat failed: %s: %s", type(error).__name__, error)
 
     thread = threading.Thread(target=loop, name="heartbeat", daemon=True)
     thread.start()

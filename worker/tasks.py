@@ -17,7 +17,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from core import defaults
-from core.errors import StaleModel
+from core.errors import ModelUnavailable, RenderFailed, StaleModel
 from core.settings import get_settings
 from core.spec import RenderSpec
 from core.standard import STANDARD_MODELS, find_weights
@@ -26,6 +26,7 @@ from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
 from core.store.retrying import retrying
+from core.store.uploads import UploadRecord
 from worker.consumer import beating
 from worker.engine.images import encode_filmstrip, encode_png
 from worker.engine.render import Rendering
@@ -118,15 +119,14 @@ def publish_held(job: Job) -> None:
 
 def render_spec(spec: RenderSpec, job: Job) -> dict:
     settings = get_settings()
-    upload = retrying(lambda: uploads.get(job.connection, spec.model), defaults.REDIS_PATIENCE, "upload record")
-    loaded = current(settings).get(spec.model, upload)
+    loaded = current(settings).get(spec.model, current_upload(spec, job.connection))
     if loaded.info.fingerprint != spec.fingerprint:
         raise StaleModel(f"model {spec.model!r} changed since the request was made; submit it again")
     store = ImageStore(cache_redis(settings.effective_cache_redis_url), job.connection, settings.image_ttl)
     key_of = {(t.filter, t.index): t.key for t in spec.images}
     claims = Claims(job.connection, job.worker_name or job.id)
     progress = JobProgress(job)
-    results = []
+    results, rendered = [], set()
     # Claims live as long as this worker does: renewed with its heartbeat, gone soon after it dies.
     with beating(claims.renew, defaults.HEARTBEAT_INTERVAL):
         try:
@@ -136,6 +136,9 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
                 # waited for; if that worker dies, its claim expires and the unit is taken over here.
                 mine = claims.take([key_of[(unit, 0)] for unit in pending])
                 units = [unit for unit in pending if key_of[(unit, 0)] in mine]
+                if lost := rendered.intersection(units):
+                    raise_lost(spec, job.connection, lost)
+                rendered.update(units)
                 if units:
                     renderings = render_images(loaded.target(spec.layer), units, spec.params, on_progress=progress,
                                                memory_budget=settings.worker_memory_bytes)
@@ -148,6 +151,29 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
                 claims.release()
     publish_held(job)
     return {"rendered": results}
+
+
+def current_upload(spec: RenderSpec, redis: Redis) -> UploadRecord | None:
+    """The upload record of the spec's model, checked before its file is opened: a deleted, rejected
+    or replaced upload is never loaded for a request made against another file."""
+    upload = retrying(lambda: uploads.get(redis, spec.model), defaults.REDIS_PATIENCE, "upload record")
+    if upload is None:
+        if spec.model not in STANDARD_MODELS and spec.model not in current(get_settings()).builtin_ids():
+            raise ModelUnavailable(f"model {spec.model!r} was deleted; upload it again")
+        return None
+    if upload.fingerprint != spec.fingerprint:
+        raise StaleModel(f"model {spec.model!r} was replaced since the request was made; submit it again")
+    if upload.status == "rejected":
+        raise ModelUnavailable(f"model {spec.model!r} was rejected: {upload.detail}")
+    return upload
+
+
+def raise_lost(spec: RenderSpec, redis: Redis, units: set) -> None:
+    """Images this job stored that are gone again: revoked (the model was deleted or replaced
+    meanwhile) or evicted at once by a full cache. Rendering them again would only loop."""
+    current_upload(spec, redis)  # raises if the model went away
+    raise RenderFailed(f"the images of filters {sorted(units, key=str)} were dropped from the cache as soon as they "
+                       "were stored; the cache is too small for this request")
 
 
 @lru_cache

@@ -4,16 +4,32 @@ worker that died are taken over."""
 
 from __future__ import annotations
 
+import threading
+
 from redis import Redis
 
 from core import defaults
 from core.store import keys
 
 
+# Renew the claims that are still this owner's, and take back any that expired meanwhile (a Redis
+# outage longer than the TTL) unless another owner took them since.
+RENEW = """
+for _, key in ipairs(KEYS) do
+    local owner = redis.call('GET', key)
+    if owner == false or owner == ARGV[1] then redis.call('SET', key, ARGV[1], 'EX', ARGV[2]) end
+end
+"""
+
+
 class Claims:
+    """Held by one worker; `renew` runs in its heartbeat thread while `take` runs in the job's."""
+
     def __init__(self, redis: Redis, owner: str, ttl: int = defaults.HEARTBEAT_TTL):
         self.redis, self.owner, self.ttl = redis, owner, ttl
         self.held: set[str] = set()
+        self.lock = threading.Lock()
+        self.renew_script = redis.register_script(RENEW)
 
     def take(self, names: list[str]) -> set[str]:
         """Claim what nobody holds; returns the names this owner holds now (new or already held)."""
@@ -21,20 +37,23 @@ class Claims:
             for name in names:
                 pipe.set(keys.claim(name), self.owner, nx=True, ex=self.ttl)
             taken = pipe.execute()
-        self.held |= {name for name, ok in zip(names, taken) if ok}
-        return self.held & set(names)
+        with self.lock:
+            self.held |= {name for name, ok in zip(names, taken) if ok}
+            return self.held & set(names)
 
     def renew(self) -> None:
-        with self.redis.pipeline(transaction=False) as pipe:
-            for name in self.held:
-                pipe.expire(keys.claim(name), self.ttl)
-            pipe.execute()
+        with self.lock:
+            names = [keys.claim(name) for name in self.held]
+        if names:
+            self.renew_script(keys=names, args=[self.owner, self.ttl])
 
     def release(self) -> None:
         """Give up every claim still this owner's."""
-        names = sorted(self.held)
+        with self.lock:
+            names = sorted(self.held)
         owners = self.redis.mget([keys.claim(name) for name in names]) if names else []
         mine = [keys.claim(name) for name, owner in zip(names, owners) if owner == self.owner.encode()]
         if mine:
             self.redis.delete(*mine)
-        self.held.clear()
+        with self.lock:
+            self.held.clear()

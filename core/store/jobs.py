@@ -15,7 +15,6 @@ from rq.utils import utcparse
 
 from core import defaults
 from core.errors import FilterscopeError, RenderFailed
-from core.store import keys
 
 ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED,
@@ -68,13 +67,14 @@ def requeue_abandoned(redis: Redis, queue_name: str) -> None:
     Idle workers sweep every MAINTENANCE_INTERVAL seconds; the API sweeps when it sees a running
     job, so an abandoned job is found even while every live worker is busy.
     """
-    lock = redis.lock(keys.lock("sweep:" + queue_name), timeout=defaults.LOCK_TIMEOUT)
-    if not lock.acquire(blocking=False):
+    sweeping = queue(redis, queue_name)
+    # RQ's own maintenance lock: a worker cleaning the registries and this sweep never run together.
+    if not sweeping.acquire_maintenance_lock():
         return  # someone else is sweeping right now
     try:
-        StartedJobRegistry(queue=queue(redis, queue_name)).cleanup()
+        StartedJobRegistry(queue=sweeping).cleanup()
     finally:
-        lock.release()
+        sweeping.release_maintenance_lock()
 
 
 def live_workers(redis: Redis) -> list[str]:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.store import keys
 from service.caching import IMMUTABLE, etag_matches
-from service.problems import redis_unavailable
+from service.problems import redis_problem
 
 IMAGE_PATH = re.compile(r"^/v1/images/([0-9a-f]{32})\.png$")
 REVOCATIONS_MAX_AGE = 0.5  # seconds another replica may go on serving an image of a deleted model
@@ -92,7 +92,7 @@ class ImageFastPath:
         try:
             image = await state.image_cache.get(match.group(1)) if match else None
         except RedisError as error:  # outside the app: its Redis handler does not see this one
-            await redis_unavailable(error).response(scope["path"])(scope, receive, send)
+            await redis_problem(error).response(scope["path"])(scope, receive, send)
             return
         if image is None:  # not an image, not cached, or revoked: the app answers, with its problems
             await self.app(scope, receive, send)

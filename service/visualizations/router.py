@@ -3,13 +3,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from core.content import etag, is_key
-from core.errors import NotFinished, NotFound
+from core.errors import (KeyRequired, ModelNotReady, ModelUnavailable, NotFinished, NotFound, StaleModel, TooCostly,
+                         TooMuchWork)
 from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
+from service.access import client_of
 from service.caching import DERIVED, cached_response, not_modified
 from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep, RedisDep, SettingsDep
 from service.images.animation import animate, frame_count
@@ -63,9 +65,11 @@ def create_visualization(
     metrics: MetricsDep,
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
-    record = visualizations.save(build_record(request, model))
+    record = build_record(request, model)
     cached = visualizations.cached(record)
-    queued = visualizations.ensure_rendered(record, cached, client=client)
+    visualizations.admit(record, cached, client)
+    record = visualizations.save(record)
+    queued = visualizations.ensure_rendered(record, cached, client)
     metrics.cache.labels("miss" if queued else "hit").inc()
     log.info("visualisation %s: %s (%s %s, %d images)", record.id, "queued" if queued else "cached", record.model,
              record.layer, len(record.images))
@@ -82,14 +86,21 @@ def create_visualization(
 @router.get("/{visualization_id}", response_model=Visualization, summary="Status, progress and images",
             responses=responses({404: "Unknown visualisation"}))
 def get_visualization(visualization_id: str, visualizations: VisualizationsDep, settings: SettingsDep,
-                      response: Response) -> Visualization:
+                      request: Request, response: Response) -> Visualization:
     record = load_record(visualizations, visualization_id)
-    # Images evicted from the cache since they were rendered are queued again; a failed job
-    # stays failed until the client POSTs again.
+    # Images evicted from the cache since they were rendered are queued again, counted against the
+    # poller (who needs a key when keys are configured); a failed job stays failed until a new POST.
     cached = visualizations.cached(record)
-    if visualizations.ensure_rendered(record, cached, retry_failed=False):
-        response.headers["Retry-After"] = str(settings.retry_after)
-    return visualizations.describe(record, cached)
+    poller = client_of(settings, request.headers, request.client.host if request.client else "unknown")
+    refusal = None
+    try:
+        if visualizations.ensure_rendered(record, cached, poller, retry_failed=False):
+            response.headers["Retry-After"] = str(settings.retry_after)
+    except (KeyRequired, TooCostly, TooMuchWork, ModelNotReady, ModelUnavailable, StaleModel) as refused:
+        refusal = refused
+        if refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
+    return visualizations.describe(record, cached, refusal)
 
 
 def label(target: ImageTarget, diversity: int) -> str:

@@ -98,7 +98,9 @@ class ImageEntry(BaseModel):
 
 class Visualization(BaseModel):
     id: str
-    status: Literal["queued", "running", "finished", "failed"]
+    status: Literal["queued", "running", "finished", "failed", "expired"] = Field(
+        description="`expired`: images left the cache (or their model was deleted or replaced) and were not "
+        "queued again; `error` says why. POST the request again to render them.")
     model: str
     layer: str
     filters: list[int | None]
@@ -110,4 +112,4 @@ class Visualization(BaseModel):
     images: list[ImageEntry] = Field(default_factory=list)
     grid_url: str | None = None
     progress_url: str | None = Field(None, description="Animation of the optimisation (WebP), once finished.")
-    error: dict | None = Field(None, description="A problem object, when the visualisation failed.")
+    error: dict | None = Field(None, description="A problem object, when the visualisation failed or expired.")

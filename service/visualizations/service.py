@@ -14,7 +14,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 
 from core import defaults
-from core.errors import RenderFailed
+from core.errors import FilterscopeError, InvalidRequest, KeyRequired, ModelNotReady, ModelUnavailable, RenderFailed, StaleModel
 from core.settings import Settings
 from core.spec import ImageTarget
 from core.store import jobs, keys, records, work
@@ -22,6 +22,7 @@ from core.store.images import ImageMeta, ImageStore
 from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
 from core.store.records import VisualizationRecord
 from service.access import check_cost, check_room
+from service.models.catalog import renderable_model
 from service.problems import job_problem
 from service.visualizations.schemas import ImageEntry, Visualization
 
@@ -45,14 +46,23 @@ class Visualizations:
         """What the cache holds of the record's images: read once, for deciding and describing."""
         return self.images.meta([t.key for t in record.images])
 
-    def ensure_rendered(self, record: VisualizationRecord, cached: dict[str, ImageMeta], retry_failed: bool = True,
-                        client: str | None = None) -> bool:
+    def admit(self, record: VisualizationRecord, cached: dict[str, ImageMeta], client: str) -> None:
+        """Refuse a request over its client's limits before anything of it is stored."""
+        missing = [t for t in record.images if t.key not in cached]
+        if not missing:
+            return
+        check_cost(record.params, len(missing), self.settings.max_request_cost)
+        if status_of(jobs.fetch(self.redis, record.id)) not in ACTIVE:  # joining queued work costs nothing
+            check_room(self.redis, self.settings, client)
+
+    def ensure_rendered(self, record: VisualizationRecord, cached: dict[str, ImageMeta], client: str | None,
+                        retry_failed: bool = True) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
         Returns whether images are on their way. A finished job whose images were evicted since is
-        replaced by a new job; so is a failed one, unless `retry_failed` is False (a poll leaves a
-        failure for the client to see; only a new POST retries it). New work asked for by a
-        `client` counts against its cap.
+        replaced by a new job, counted against `client` (None: a client without a key, who may not
+        queue work); so is a failed one, unless `retry_failed` is False (a poll leaves a failure
+        for the client to see; only a new POST retries it). Raises why new work is refused.
         """
         image_keys = [t.key for t in record.images]
         if all(key in cached for key in image_keys):
@@ -76,15 +86,27 @@ class Visualizations:
             if status_of(job) in ACTIVE:
                 return True
             targets = [t for t in record.images if t.key in missing]
-            if client is not None:
-                check_cost(record.params, len(targets), self.settings.max_request_cost)
-                check_room(self.redis, self.settings, client)
+            self.check_renewable(record, len(targets), client)
             if job is not None:
                 jobs.discard(job)
             self.enqueue(record, targets)
-            if client is not None:
-                work.add(self.redis, client, record.id, self.settings.job_timeout)
+            work.add(self.redis, client, record.id, self.settings.job_timeout)
         return True
+
+    def check_renewable(self, record: VisualizationRecord, images: int, client: str | None) -> None:
+        """New work for the record: within its client's limits, and for the very model it was made with."""
+        if client is None:
+            raise KeyRequired("The images of this visualisation left the cache; rendering them again needs a valid "
+                              "X-API-Key header (or POST the request again with one).")
+        check_cost(record.params, images, self.settings.max_request_cost)
+        check_room(self.redis, self.settings, client)
+        try:
+            model = renderable_model(self.redis, self.settings, record.model)
+        except InvalidRequest:
+            raise ModelUnavailable(f"Model {record.model!r} no longer exists.") from None
+        if model.fingerprint != record.fingerprint:
+            raise StaleModel(f"Model {record.model!r} was replaced since this visualisation was made; POST the "
+                             "request again to render it with the new one.")
 
     def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
         self.queue.enqueue(
@@ -101,9 +123,13 @@ class Visualizations:
         )
         self.redis.incr(keys.JOBS_CREATED)
 
-    def describe(self, record: VisualizationRecord, cached: dict[str, ImageMeta]) -> Visualization:
+    def describe(self, record: VisualizationRecord, cached: dict[str, ImageMeta],
+                 refusal: FilterscopeError | None = None) -> Visualization:
+        """The visualisation as a client sees it; `refusal` is why its missing images were not queued."""
         job = jobs.fetch(self.redis, record.id)
         status = job_status(job, complete=len(cached) == len(record.images))
+        if status == "expired" and isinstance(refusal, ModelNotReady):
+            status = "queued"  # its model is being inspected again (a restarted Redis): queued once it is
         finished = status == "finished"
         return Visualization(
             id=record.id,
@@ -119,7 +145,7 @@ class Visualizations:
             images=[image_entry(t, cached[t.key]) for t in record.images if t.key in cached],
             grid_url=f"/v1/visualizations/{record.id}/grid.png" if finished else None,
             progress_url=f"/v1/visualizations/{record.id}/progress.webp" if finished else None,
-            error=job_problem(failure_of(job)) if status == "failed" else None,
+            error=error_of(job, status, refusal),
         )
 
 
@@ -131,7 +157,17 @@ def job_status(job: Job | None, complete: bool) -> str:
         return "running"
     if status in ENDED_BADLY:
         return "failed"
-    return "queued"
+    if status in ACTIVE:
+        return "queued"
+    return "expired"  # finished (or forgotten), yet images are missing: they were not queued again
+
+
+def error_of(job: Job | None, status: str, refusal: FilterscopeError | None) -> dict | None:
+    if status == "failed":
+        return job_problem(failure_of(job))
+    if status == "expired" and refusal is not None:
+        return job_problem(JobError.of(refusal))
+    return None
 
 
 def progress_of(job: Job | None, finished: bool, steps: int) -> Progress:

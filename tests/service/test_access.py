@@ -45,6 +45,7 @@ def test_a_key_cannot_queue_more_than_its_cap_until_its_work_finishes(settings, 
         assert client.post("/v1/visualizations", json=tiny_request(filters=[1], seed=161)).status_code == 202
         refused = client.post("/v1/visualizations", json=tiny_request(filters=[2], seed=161))
         assert refused.status_code == 429 and refused.json()["type"] == "/problems/too-much-work"
+        assert len(redis.keys(keys.visualization("*"))) == 2  # the refused one was not stored
         assert int(refused.headers["retry-after"]) > 0
         again = client.post("/v1/visualizations", json=tiny_request(filters=[0], seed=161))
         assert again.status_code == 202  # asks for nothing new: the job it joins is already counted
@@ -58,6 +59,7 @@ def test_a_request_over_the_cost_limit_is_refused_with_its_cost(settings, redis,
         refused = client.post("/v1/visualizations", json=tiny_request(filters=[0, 1, 2], diversity=2))
         assert refused.status_code == 422 and refused.json()["type"] == "/problems/too-costly"
         assert "9,216" in refused.json()["detail"] and refused.json()["errors"][0]["field"] == "params"
+        assert not redis.keys(keys.visualization("*"))  # nothing of a refused request is stored
         assert client.post("/v1/visualizations", json=tiny_request(filters=[0, 1, 2])).status_code == 202
 
 
@@ -68,3 +70,29 @@ def test_records_and_job_state_expire(api, redis, tiny, run_jobs, settings):
     assert 0 < redis.ttl(f"rq:job:{created['id']}") <= settings.result_ttl
     unbounded = {key.decode() for key in redis.keys(keys.PREFIX + "*") if redis.ttl(key) == -1}
     assert unbounded == {keys.MODELS, keys.UPLOADS, keys.JOBS_CREATED, keys.STATS}  # catalog, uploads, counters
+
+
+def test_a_poll_renders_evicted_images_again_only_for_a_client_with_a_key(settings, redis, tiny, run_jobs):
+    with api_with(settings, api_keys="k1", max_active_per_key=1) as client:
+        created = client.post("/v1/visualizations", json=tiny_request(seed=163), headers={"X-API-Key": "k1"}).json()
+        run_jobs()
+        poll = f"/v1/visualizations/{created['id']}"
+        image_key = client.get(poll).json()["images"][0]["url"].split("/")[-1].removesuffix(".png")
+        redis.delete(keys.image(image_key))  # evicted from the cache
+        client.app.state.image_cache.clear()
+
+        anonymous = client.get(poll).json()
+        assert anonymous["status"] == "expired" and anonymous["error"]["type"] == "/problems/unauthorized"
+        assert anonymous["images"] == []
+
+        busy = client.post("/v1/visualizations", json=tiny_request(seed=164), headers={"X-API-Key": "k1"})
+        assert busy.status_code == 202  # the key's one slot is taken ...
+        refused = client.get(poll, headers={"X-API-Key": "k1"})
+        assert refused.json()["status"] == "expired" and refused.json()["error"]["type"] == "/problems/too-much-work"
+        assert int(refused.headers["retry-after"]) > 0  # ... so the poll says when to look again
+        run_jobs()
+
+        renewed = client.get(poll, headers={"X-API-Key": "k1"})
+        assert renewed.json()["status"] == "queued" and "retry-after" in renewed.headers
+        run_jobs()
+        assert client.get(poll).json()["status"] == "finished"

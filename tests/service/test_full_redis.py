@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from redis import Redis
+from redis.exceptions import OutOfMemoryError
 
 from core.settings import Settings, get_settings
 from core.store import catalog, keys, uploads
@@ -63,16 +64,19 @@ def test_a_full_state_redis_is_reported_as_full_and_loses_nothing(settings, tiny
         uploads.save(state, tiny_upload.record)
         catalog.publish(state, tiny_upload.info)
         filler = 0
-        try:
-            while True:
-                state.set(f"filler:{filler}", b"x" * 65536)
-                filler += 1
-        except Exception:  # noqa: BLE001 - OOM: the state is full
-            pass
+        for size in (65536, 64):  # big values, then small ones until not even the rate limiter's fit
+            try:
+                while True:
+                    state.set(f"filler:{filler}", b"x" * size)
+                    filler += 1
+            except OutOfMemoryError:  # the state is full
+                pass
         full = Settings(**settings.model_dump() | {"redis_url": f"redis://127.0.0.1:{port}/0", "cache_redis_url": None})
         with TestClient(create_app(full)) as client:
             answer = client.post("/v1/visualizations", json=tiny_request(seed=220))
             assert answer.status_code == 507 and answer.json()["type"] == "/problems/storage-full"
             assert "out of memory" in answer.json()["detail"]
+            refused = client.delete("/v1/models/tiny")  # refused by the rate limiter's own write
+            assert refused.status_code == 507 and refused.json()["type"] == "/problems/storage-full"
             assert client.get("/v1/models/tiny").status_code == 200  # what was stored is all there
         assert state.exists(f"filler:{filler - 1}")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sklearn.datasets import load_digits
 
 from core.settings import Settings
+from core.store import jobs
 from service.app import create_app
 from tests.conftest import TINY_MODEL_FILE, UPLOAD_LIMIT_MB
 from tests.helpers import decode_png, request
@@ -110,6 +111,20 @@ def test_deleting_an_upload_stops_serving_its_images(api, data_dir, run_jobs, vg
     assert api.delete("/v1/models/vgg16-hed").status_code == 409
 
 
+def test_work_queued_for_a_model_deleted_since_fails_as_unavailable(api, run_jobs):
+    upload(api, TINY_MODEL_FILE.read_bytes(), "deleted-soon", input_range="0,1")
+    assert inspected(api, run_jobs, "deleted-soon")["status"] == "ready"  # this process now holds it loaded
+    done = rendered(api, run_jobs, request("deleted-soon", layer="conv2", steps=3, image_size=16, seed=704))
+    queued = api.post("/v1/visualizations", json=request("deleted-soon", layer="conv2", steps=3, image_size=16,
+                                                          seed=705)).json()
+    assert api.delete("/v1/models/deleted-soon").status_code == 204
+    run_jobs()  # returns: the job fails instead of rendering images that are revoked as soon as stored
+    failed = api.get(f"/v1/visualizations/{queued['id']}").json()
+    assert failed["status"] == "failed" and failed["error"]["type"] == "/problems/model-unavailable"
+    expired = api.get(f"/v1/visualizations/{done['id']}").json()  # its images are revoked: nothing is queued
+    assert expired["status"] == "expired" and expired["error"]["type"] == "/problems/model-unavailable"
+
+
 def lambda_model(marker) -> keras.Model:
     path = str(marker)
     inputs = keras.Input((None, None, 3))
@@ -190,7 +205,15 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
     assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
 
 
-def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, run_jobs):
+def run_one_job(redis, settings) -> None:
+    from worker.consumer import RenderWorker
+
+    queue = jobs.queue(redis, settings.queue_name)
+    RenderWorker([queue], connection=redis, serializer=queue.serializer).work(burst=True, max_jobs=1,
+                                                                           logging_level="WARNING")
+
+
+def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, run_jobs, redis, settings, registry):
     def conv_model(seed: int) -> bytes:
         keras.utils.set_random_seed(seed)
         inputs = keras.Input((None, None, 3))
@@ -203,9 +226,15 @@ def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, r
     old = rendered(api, run_jobs, body)
     assert api.get(old["images"][0]["url"]).status_code == 200
 
+    queued = api.post("/v1/visualizations", json=body | {"params": {"steps": 5, "image_size": 16, "seed": 9}}).json()
     upload(api, conv_model(2), "reuploaded", input_range="0,1")
     assert api.get(old["images"][0]["url"]).status_code == 404  # the old weights' image is gone at once
-    second = inspected(api, run_jobs, "reuploaded")
+    run_one_job(redis, settings)  # the job queued for the first file never opens the second (not yet inspected)
+    stale = api.get(f"/v1/visualizations/{queued['id']}").json()
+    assert stale["status"] == "failed" and stale["error"]["type"] == "/problems/stale-model"
+    assert registry.loaded["reuploaded"].info.fingerprint == first["fingerprint"]
+    run_jobs()
+    second = api.get("/v1/models/reuploaded").json()
     assert second["status"] == "ready" and second["fingerprint"] != first["fingerprint"]
     new = rendered(api, run_jobs, body)
     assert new["id"] != old["id"] and new["images"][0]["url"] != old["images"][0]["url"]

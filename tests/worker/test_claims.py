@@ -45,3 +45,13 @@ def test_a_claim_whose_worker_died_is_taken_over(redis):
     assert alive.take(["unit"]) == {"unit"}
     dead.release()  # releasing what is no longer yours leaves the new owner's claim alone
     assert redis.get(keys.claim("unit")) == b"alive-worker"
+
+
+def test_claims_that_expired_during_an_outage_are_taken_back_unless_taken_by_another(redis):
+    mine = Claims(redis, "this-worker", ttl=1)
+    assert mine.take(["kept", "lost"]) == {"kept", "lost"}
+    redis.delete(keys.claim("kept"), keys.claim("lost"))  # expired while Redis was away
+    Claims(redis, "other-worker").take(["lost"])
+    mine.renew()
+    assert redis.get(keys.claim("kept")) == b"this-worker" and 0 < redis.ttl(keys.claim("kept")) <= 1
+    assert redis.get(keys.claim("lost")) == b"other-worker"

@@ -102,6 +102,9 @@ class ModelRegistry:
 
     def get(self, model_id: str, upload: UploadRecord | None = None) -> LoadedModel:
         loaded = self.loaded.get(model_id)
+        if loaded is not None and loaded.info.source == "upload" and upload is None:
+            del self.loaded[model_id]  # deleted since it was loaded: never rendered from memory
+            raise UnknownModel(f"model {model_id!r} was deleted")
         if loaded is None or (upload is not None and loaded.info.fingerprint != upload.fingerprint):
             try:
                 loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
