@@ -1,9 +1,14 @@
-"""Labelled montages of a visualisation's images, bounded in size whatever their number."""
+"""Labelled montages of a visualisation's images, bounded in size whatever their number.
+
+Tiles are decoded and shrunk one at a time as they are pasted, so a montage of thousands of
+images holds one canvas and one image in memory, never all of them at full size.
+"""
 
 from __future__ import annotations
 
 import io
 import math
+from typing import Iterable
 
 from PIL import Image, ImageDraw
 
@@ -13,33 +18,44 @@ MAX_SHEET_SIDE = 2048  # px: a montage of 2048 images at 512 px would otherwise 
 MIN_TILE = 8
 
 
-def tile_size(columns: int, rows: int, largest: int, max_side: int) -> int:
-    """The side of each tile: the images' own size, shrunk until the sheet fits in `max_side`."""
-    fits_across = (max_side - GAP) // columns - GAP
-    fits_down = (max_side - GAP) // rows - LABEL_HEIGHT - GAP
-    return max(MIN_TILE, min(largest, fits_across, fits_down))
+class Layout:
+    """Where `count` tiles of `largest` px go in a near-square grid, each under its label, shrunk
+    until the sheet fits in `max_side`."""
+
+    def __init__(self, count: int, largest: int, max_side: int = MAX_SHEET_SIDE):
+        self.columns = math.ceil(math.sqrt(count))
+        self.rows = math.ceil(count / self.columns)
+        fits_across = (max_side - GAP) // self.columns - GAP
+        fits_down = (max_side - GAP) // self.rows - LABEL_HEIGHT - GAP
+        self.tile = max(MIN_TILE, min(largest, fits_across, fits_down))
+        self.cell = (self.tile + GAP, self.tile + LABEL_HEIGHT + GAP)
+
+    def canvas(self) -> Image.Image:
+        return Image.new("RGB", (self.columns * self.cell[0] + GAP, self.rows * self.cell[1] + GAP), "white")
+
+    def fit(self, tile: Image.Image) -> Image.Image:
+        return tile.resize((self.tile, self.tile), Image.Resampling.BOX) if tile.width > self.tile else tile
+
+    def paste(self, sheet: Image.Image, position: int, label: str, tile: Image.Image) -> None:
+        x = GAP + (position % self.columns) * self.cell[0]
+        y = GAP + (position // self.columns) * self.cell[1]
+        ImageDraw.Draw(sheet).text((x + 2, y + 1), label, fill="black")
+        sheet.paste(self.fit(tile), (x, y + LABEL_HEIGHT))
 
 
-def layout(tiles: list[tuple[str, Image.Image]], max_side: int = MAX_SHEET_SIDE) -> Image.Image:
-    """Tiles in a near-square grid, each under its label."""
-    columns = math.ceil(math.sqrt(len(tiles)))
-    rows = math.ceil(len(tiles) / columns)
-    size = tile_size(columns, rows, max(tile.width for _, tile in tiles), max_side)
-    cell_w, cell_h = size + GAP, size + LABEL_HEIGHT + GAP
-    sheet = Image.new("RGB", (columns * cell_w + GAP, rows * cell_h + GAP), "white")
-    draw = ImageDraw.Draw(sheet)
-    for n, (label, tile) in enumerate(tiles):
-        x, y = GAP + (n % columns) * cell_w, GAP + (n // columns) * cell_h
-        draw.text((x + 2, y + 1), label, fill="black")
-        if tile.width > size:
-            tile = tile.resize((size, size), Image.Resampling.BOX)
-        sheet.paste(tile, (x, y + LABEL_HEIGHT))
-    return sheet
+def decode(png: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(png)).convert("RGB")
 
 
-def montage(images: list[tuple[str, bytes]]) -> bytes:
-    """One PNG of every (label, png)."""
-    sheet = layout([(label, Image.open(io.BytesIO(png)).convert("RGB")) for label, png in images])
+def montage(layout: Layout, labelled_pngs: Iterable[tuple[str, bytes]]) -> bytes:
+    """One PNG of every (label, png), decoded one at a time."""
+    sheet = layout.canvas()
+    for position, (label, png) in enumerate(labelled_pngs):
+        layout.paste(sheet, position, label, decode(png))
+    return encode(sheet)
+
+
+def encode(sheet: Image.Image) -> bytes:
     out = io.BytesIO()
     sheet.save(out, format="PNG")
     return out.getvalue()

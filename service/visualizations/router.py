@@ -9,15 +9,14 @@ from fastapi.responses import JSONResponse, Response
 from core.content import etag, is_key
 from core.errors import (KeyRequired, ModelNotReady, ModelUnavailable, NotFinished, NotFound, StaleModel, TooCostly,
                          TooMuchWork)
-from core.spec import ImageTarget
 from core.store.records import VisualizationRecord
 from service.access import client_of
 from service.caching import DERIVED, cached_response, not_modified
 from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep, RedisDep, SettingsDep
-from service.images.animation import animate, frame_count
-from service.images.grid import montage
+from service.images.animation import frame_count
 from service.models.catalog import renderable_model
 from service.problems import responses
+from service.visualizations import montages
 from service.visualizations.schemas import Visualization, VisualizationRequest
 from service.visualizations.service import Visualizations
 from service.visualizations.validation import build_record
@@ -103,11 +102,6 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     return visualizations.describe(record, cached, refusal)
 
 
-def label(target: ImageTarget, diversity: int) -> str:
-    name = "layer" if target.filter is None else f"#{target.filter}"
-    return f"{name}.{target.index}" if diversity > 1 else name
-
-
 def finished_etags(visualizations: Visualizations, record: VisualizationRecord) -> list[str]:
     """The ETags of every image, in order; 409 while any is missing."""
     cached = visualizations.images.meta([t.key for t in record.images])
@@ -121,7 +115,8 @@ def finished_etags(visualizations: Visualizations, record: VisualizationRecord) 
     summary="All images of a finished visualisation as one labelled montage",
     response_class=Response,
     responses={200: {"content": {"image/png": {}}},
-               **responses({404: "Unknown visualisation", 409: "Not finished yet"})},
+               **responses({404: "Unknown visualisation", 409: "Not finished yet",
+                            503: "Being built for another request; see `Retry-After`"})},
 )
 def get_grid(visualization_id: str, visualizations: VisualizationsDep,
              if_none_match: str | None = Header(None)) -> Response:
@@ -129,14 +124,8 @@ def get_grid(visualization_id: str, visualizations: VisualizationsDep,
     tag = etag("".join(finished_etags(visualizations, record)).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
-    name = "grid:" + tag.strip('"')
-    grid = visualizations.images.derived(name)
-    if grid is None:  # built once, then kept as long as its images are
-        pngs = visualizations.images.pngs([t.key for t in record.images])
-        if any(found is None for found in pngs):
-            raise NotFinished(f"Visualisation {record.id} lost an image while its grid was being made; poll it.")
-        grid = montage([(label(t, record.params.diversity), found[0]) for t, found in zip(record.images, pngs)])
-        visualizations.images.keep_derived(name, grid)
+    grid = montages.kept_or_built(visualizations.images, visualizations.redis, "grid:" + tag.strip('"'),
+                                  lambda: montages.grid(visualizations.images, record))
     return cached_response(grid, "image/png", tag, DERIVED)
 
 
@@ -145,7 +134,8 @@ def get_grid(visualization_id: str, visualizations: VisualizationsDep,
     summary="Animation of the optimisation of every image, from snapshots taken while it ran",
     response_class=Response,
     responses={200: {"content": {"image/webp": {}}},
-               **responses({404: "Unknown visualisation", 409: "Not finished yet"})},
+               **responses({404: "Unknown visualisation", 409: "Not finished yet",
+                            503: "Being built for another request; see `Retry-After`"})},
 )
 def get_progress_animation(visualization_id: str, visualizations: VisualizationsDep,
                            if_none_match: str | None = Header(None)) -> Response:
@@ -153,12 +143,6 @@ def get_progress_animation(visualization_id: str, visualizations: Visualizations
     tag = etag(("progress:" + "".join(finished_etags(visualizations, record))).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
-    name = "progress:" + tag.strip('"')
-    animation = visualizations.images.derived(name)
-    if animation is None:
-        strips = visualizations.images.filmstrips([t.key for t in record.images])
-        if any(strip is None for strip in strips):
-            raise NotFinished(f"Visualisation {record.id} lost an image while its animation was being made; poll it.")
-        animation, _ = animate([(label(t, record.params.diversity), strip) for t, strip in zip(record.images, strips)])
-        visualizations.images.keep_derived(name, animation)
+    animation = montages.kept_or_built(visualizations.images, visualizations.redis, "progress:" + tag.strip('"'),
+                                       lambda: montages.progress_animation(visualizations.images, record))
     return cached_response(animation, "image/webp", tag, DERIVED, {"X-Frame-Count": str(frame_count(animation))})

@@ -5,16 +5,21 @@ from __future__ import annotations
 from PIL import Image
 
 from core.store import keys
-from service.images.grid import MAX_SHEET_SIDE, layout
+import threading
+
+from service.images.grid import MAX_SHEET_SIDE, Layout, encode
+from service.visualizations import montages
 from tests.helpers import decode_png, tiny_request
 
 
 def test_a_sheet_of_many_large_images_stays_within_its_bound():
-    tile = Image.new("RGB", (512, 512), "red")
-    sheet = layout([(f"#{n}", tile) for n in range(600)])
+    many = Layout(2048, 512)
+    sheet = many.canvas()
     assert max(sheet.size) <= MAX_SHEET_SIDE
-    small = layout([("#0", Image.new("RGB", (32, 32)))] * 4)
-    assert small.size == (2 * 34 + 2, 2 * 48 + 2)  # few small images keep their own size
+    many.paste(sheet, 2047, "#2047", Image.new("RGB", (512, 512), "red"))  # shrunk into its cell
+    red = [(x, y) for x in range(sheet.width) for y in range(sheet.height) if sheet.getpixel((x, y)) == (255, 0, 0)]
+    assert len(red) == many.tile**2 and many.tile < 512
+    assert Layout(4, 32).canvas().size == (2 * 34 + 2, 2 * 48 + 2)  # few small images keep their own size
 
 
 def test_a_grid_is_built_once_and_served_from_the_cache_after(api, tiny, run_jobs, redis):
@@ -27,3 +32,25 @@ def test_a_grid_is_built_once_and_served_from_the_cache_after(api, tiny, run_job
     assert 0 < redis.ttl(name)  # kept as long as images are
     redis.set(name, b"kept")  # what is served next is the kept copy, not a new montage
     assert api.get(done["grid_url"]).content == b"kept"
+
+
+def test_concurrent_requests_for_one_grid_build_it_once(api, tiny, run_jobs, monkeypatch):
+    created = api.post("/v1/visualizations", json=tiny_request(filters=[0, 1, 2], seed=151)).json()
+    run_jobs()
+    grid_url = api.get(f"/v1/visualizations/{created['id']}").json()["grid_url"]
+    builds = []
+
+    def slow_grid(images, record):
+        builds.append(record.id)
+        threading.Event().wait(0.5)  # long enough for every request to arrive while it builds
+        return encode(Image.new("RGB", (8, 8)))
+
+    monkeypatch.setattr(montages, "grid", slow_grid)
+    answers = []
+    requests = [threading.Thread(target=lambda: answers.append(api.get(grid_url))) for _ in range(4)]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join()
+    assert [a.status_code for a in answers] == [200] * 4 and len({a.content for a in answers}) == 1
+    assert builds == [created["id"]]
