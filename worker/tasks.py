@@ -97,6 +97,7 @@ def inspect(model_id: str) -> dict:
         elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
             catalog.record_failure(redis, model_id, path, reason)
         else:
+            job.retries_left = 0  # requeues are for dead workers, not for a model that fails to load
             raise
         return {"model": model_id, "rejected": reason}
     if upload is not None and uploads.get(redis, model_id) != upload:

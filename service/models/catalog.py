@@ -16,7 +16,7 @@ from core.models import ModelInfo
 from core.settings import Settings
 from core.standard import STANDARD_MODELS, find_weights, weights_dirs
 from core.store import catalog, uploads
-from service.models.inspection import request_inspection
+from service.models.inspection import follow_inspection, request_inspection
 
 
 def standard_entry(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo | None:
@@ -70,9 +70,12 @@ def all_models(redis: Redis, weights_dir: Path) -> list[ModelInfo]:
 
 
 def inspect_if_due(redis: Redis, settings: Settings, info: ModelInfo) -> None:
-    """A standard model whose weights are present but which no worker has inspected: ask one to."""
+    """A standard model whose weights are present but which no worker has inspected: ask one to.
+    An upload being inspected: see that its inspection goes on."""
     if info.status == "inspecting" and info.source == "standard":
         request_inspection(redis, settings, info.id)
+    elif info.status == "inspecting" and info.source == "upload" and info.fingerprint:
+        follow_inspection(redis, settings, info.id, info.fingerprint)
 
 
 def renderable_model(redis: Redis, settings: Settings, model_id: str) -> ModelInfo:

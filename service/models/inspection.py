@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from redis import Redis
+from rq import Retry
 from rq.job import JobStatus
 
 from core import defaults
 from core.settings import Settings
-from core.store import jobs, keys
+from core.store import jobs, keys, uploads
+from core.store.jobs import ENDED_BADLY, status_of
 
 
 def inspection_job_id(model_id: str, version: str = "") -> str:
@@ -29,4 +33,26 @@ def request_inspection(redis: Redis, settings: Settings, model_id: str, version:
             defaults.INSPECT_TASK, model_id, job_id=job_id, job_timeout=defaults.INSPECTION_TIMEOUT,
             result_ttl=defaults.INSPECTION_RESULT_TTL, failure_ttl=settings.failure_ttl,
             description=f"inspect {model_id}",
+            retry=Retry(max=defaults.MAX_REQUEUES),  # spent only when a worker dies mid-inspection
         )
+
+
+def follow_inspection(redis: Redis, settings: Settings, model_id: str, fingerprint: str) -> None:
+    """Keep an upload's inspection going while it is polled: requeued if its worker died, asked
+    again if Redis lost it, and the upload marked rejected if it failed for good."""
+    version = fingerprint[:16]
+    job_id = inspection_job_id(model_id, version)
+    job = jobs.fetch(redis, job_id)
+    if status_of(job) == JobStatus.STARTED:  # its worker may have died: requeue it, then look again
+        jobs.requeue_abandoned(redis, settings.queue_name)
+        job = jobs.fetch(redis, job_id)
+    status = status_of(job)
+    if status is None:
+        request_inspection(redis, settings, model_id, version)
+    elif status in ENDED_BADLY:
+        recorded = jobs.read_error(job)
+        reason = recorded.detail if recorded else f"the inspection was {status.value} (its worker stopped every time)"
+        uploads.mark(redis, model_id, fingerprint, "rejected", reason)
+        record = uploads.get(redis, model_id)
+        if record is not None and record.fingerprint == fingerprint:
+            Path(record.file).unlink(missing_ok=True)  # a rejected file is not kept

@@ -35,7 +35,9 @@ def get_model(model_id: str, redis: RedisDep, settings: SettingsDep) -> ModelInf
     info = catalog.get(redis, model_id, settings.effective_weights_dir)
     if info is None:
         raise NotFound(f"Model {model_id!r}")
-    catalog.inspect_if_due(redis, settings, info)
+    if info.status == "inspecting":
+        catalog.inspect_if_due(redis, settings, info)
+        info = catalog.get(redis, model_id, settings.effective_weights_dir) or info  # it may have ended meanwhile
     return info
 
 

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from core import defaults
-from core.store import catalog, jobs
+from core.store import catalog, jobs, uploads
+from service.models.inspection import inspection_job_id
+from tests.conftest import TINY_MODEL_FILE
 from tests.helpers import tiny_request
+from tests.service.test_uploads import upload
 from worker.consumer import RenderWorker
 
 
-def taken_by_a_worker_that_dies(redis, settings, visualization_id: str):
+def taken_by_a_worker_that_dies(redis, settings, job_id: str):
     """A worker takes the job and starts it, then stops heartbeating (as after kill -9): its
     execution's expiry passes."""
     queue = jobs.queue(redis, settings.queue_name)
     worker = RenderWorker([queue], connection=redis, serializer=JSONSerializer)
     worker.register_birth()
     job, _ = queue.dequeue_any([queue], None, connection=redis, serializer=JSONSerializer)
-    assert job.id == visualization_id
+    assert job.id == job_id
     execution = worker.prepare_execution(job)
     worker.prepare_job_execution(job)
     registry = StartedJobRegistry(queue=queue)
@@ -63,3 +67,32 @@ def test_an_error_while_rendering_is_not_retried(api, redis, run_jobs, tiny_uplo
     run_jobs()
     assert jobs.fetch(redis, created["id"]).get_status() == jobs.JobStatus.FAILED
     assert jobs.fetch(redis, created["id"]).retries_left == 0
+
+
+def inspection_of(redis, model_id: str) -> str:
+    return inspection_job_id(model_id, uploads.get(redis, model_id).fingerprint[:16])
+
+
+def test_an_upload_whose_inspecting_worker_died_is_inspected_by_another(api, redis, settings, run_jobs):
+    upload(api, TINY_MODEL_FILE.read_bytes(), "orphaned", input_range="0,1")
+    taken_by_a_worker_that_dies(redis, settings, inspection_of(redis, "orphaned"))
+    assert api.get("/v1/models/orphaned").json()["status"] == "inspecting"  # the poll requeued it
+    run_jobs()
+    assert api.get("/v1/models/orphaned").json()["status"] == "ready"
+
+
+def test_an_upload_whose_inspection_was_lost_or_failed_for_good_is_not_left_inspecting(api, redis, settings,
+                                                                                        run_jobs):
+    upload(api, TINY_MODEL_FILE.read_bytes(), "forgotten", input_range="0,1")
+    redis.delete(f"rq:job:{inspection_of(redis, 'forgotten')}")  # lost with a Redis restarted empty
+    api.get("/v1/models/forgotten")  # asks for it again
+    run_jobs()
+    assert api.get("/v1/models/forgotten").json()["status"] == "ready"
+
+    upload(api, TINY_MODEL_FILE.read_bytes()[:-1] + b"!", "doomed", input_range="0,1")
+    job, _ = taken_by_a_worker_that_dies(redis, settings, inspection_of(redis, "doomed"))
+    job.retries_left = 0  # its workers died every time
+    job.save()
+    rejected = api.get("/v1/models/doomed").json()
+    assert rejected["status"] == "rejected" and "worker stopped" in rejected["detail"]
+    assert not Path(uploads.get(redis, "doomed").file).exists()
