@@ -31,4 +31,5 @@ WORKER_TTL = 20  # an idle worker heartbeats every WORKER_TTL - 15 seconds (RQ's
 FRESH_WORKER_SECONDS = 15  # /readyz counts a worker whose last heartbeat is at most this old
 MAINTENANCE_INTERVAL = 5  # seconds between an idle worker's sweeps for abandoned jobs
 REDIS_PATIENCE = 120  # seconds a worker keeps retrying the write of a finished image while Redis is away
+WORKER_CACHE_TIMEOUT = 10  # seconds a worker waits on the cache Redis before a write is retried
 CLAIM_POLL = 0.5  # seconds between looks at images another worker is rendering for the same job

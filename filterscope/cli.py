@@ -78,6 +78,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                     server, env[variable] = redis_server.start(settings.data_dir, cap, role)
                     children.append(server)
                     print(f"filterscope: private Redis ({role[0]}) at {env[variable]}", file=sys.stderr)
+                if dropped := redis_server.drop_images(env["REDIS_URL"]):
+                    print(f"filterscope: {dropped} cached images moved out of the state Redis (they now live in "
+                          "the cache Redis and are rendered again on demand)", file=sys.stderr)
             except redis_server.RedisServerMissing as missing:
                 print(f"filterscope: {missing}", file=sys.stderr)
                 return 2

@@ -16,6 +16,8 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
+from core.store import keys
+
 START_TIMEOUT = 10.0
 
 
@@ -47,6 +49,23 @@ def start(data_dir: Path, maxmemory: str, role: tuple[str, list[str]] = STATE) -
     url = f"unix://{socket}"
     wait_until_up(url, process)
     return process, url
+
+
+def drop_images(url: str) -> int:
+    """Remove cached images from a state server: an earlier version kept them there, and in a server
+    that never evicts they would only take the room that state needs. They are rendered again on demand."""
+    redis = Redis.from_url(url)
+    dropped = 0
+    for pattern in (keys.image("*"), keys.derived("*")):
+        batch = []
+        for name in redis.scan_iter(match=pattern, count=1000):
+            batch.append(name)
+            if len(batch) == 1000:
+                dropped += redis.unlink(*batch)
+                batch = []
+        if batch:
+            dropped += redis.unlink(*batch)
+    return dropped
 
 
 def wait_until_up(url: str, process: subprocess.Popen) -> None:

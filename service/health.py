@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from redis.exceptions import RedisError
 
 from core import defaults
@@ -19,15 +19,18 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-
-@router.get("/readyz", summary="Redis is reachable and at least one worker is alive",
+@router.get("/readyz", summary="Both Redis servers are reachable and at least one worker is alive",
             responses=responses({503: "Not ready; `detail` says why"}))
-def readyz(redis: RedisDep) -> dict:
+def readyz(redis: RedisDep, request: Request) -> dict:
     try:
         redis.ping()
         workers = jobs.live_workers(redis)
     except RedisError as error:
         raise Problem(503, "not-ready", f"Redis is not reachable: {error}", "Not ready") from None
+    try:
+        request.app.state.cache_redis.ping()
+    except RedisError as error:
+        raise Problem(503, "not-ready", f"The image cache's Redis is not reachable: {error}", "Not ready") from None
     if not workers:
         raise Problem(503, "not-ready", "No worker has sent a heartbeat in the last "
                       f"{defaults.FRESH_WORKER_SECONDS} s: start one with `filterscope worker`.", "Not ready")

@@ -53,3 +53,15 @@ def test_the_api_refuses_to_listen_beyond_loopback_without_keys(capsys, monkeypa
         get_settings.cache_clear()
     assert not exposed_without_keys(argparse.Namespace(host="0.0.0.0", allow_anonymous=True))
     assert not exposed_without_keys(argparse.Namespace(host="127.0.0.1", allow_anonymous=False))
+
+
+def test_images_an_earlier_version_kept_in_the_state_redis_are_moved_out(redis, settings):
+    from core.store import keys
+    from filterscope.redis_server import drop_images
+
+    for n in range(1500):  # more than one batch
+        redis.hset(keys.image(f"{n:032x}"), "png", b"old")
+    redis.set(keys.derived("grid:x"), b"old")
+    redis.set(keys.visualization("kept"), b"{}")
+    assert drop_images(settings.effective_redis_url) == 1501
+    assert [key for key in redis.keys("*")] == [keys.visualization("kept").encode()]

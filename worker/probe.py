@@ -6,8 +6,10 @@ hostile file (a config whose layers multiply into billions of weights, say) kill
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,8 +31,21 @@ def resident_bytes(pid: int) -> int:
 
 def probe(path: Path, memory_limit: int, time_limit: float) -> None:
     """Load the model in a child; raise UnusableModel if it fails, or passes either limit."""
-    child = subprocess.Popen([sys.executable, "-m", "worker.probe", str(path)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    # The child sees no GPU (it must not reserve accelerator memory the worker needs) and writes its
+    # errors to a file: a pipe nobody drains while it runs could fill and stall it.
+    environment = os.environ | {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen([sys.executable, "-m", "worker.probe", str(path)], stdout=subprocess.DEVNULL,
+                                 stderr=errors, env=environment, text=True)
+        watch(child, memory_limit, time_limit)
+        if child.returncode != 0:
+            errors.seek(0)
+            last = (errors.read()[-4000:].strip().splitlines() or [f"exit code {child.returncode}"])[-1]
+            raise UnusableModel(f"the model could not be loaded: {last}")
+
+
+def watch(child: subprocess.Popen, memory_limit: int, time_limit: float) -> None:
+    """Wait for the child, killing it past either limit."""
     deadline = time.monotonic() + time_limit
     peak = 0
     while child.poll() is None:
@@ -42,16 +57,9 @@ def probe(path: Path, memory_limit: int, time_limit: float) -> None:
                 raise UnusableModel(f"loading the model took more than {memory_limit // MB} MB of memory")
             raise UnusableModel(f"loading the model took longer than {time_limit:.0f} s")
         time.sleep(POLL_SECONDS)
-    _, errors = child.communicate()
-    if child.returncode != 0:
-        last = (errors.strip().splitlines() or [f"exit code {child.returncode}"])[-1]
-        raise UnusableModel(f"the model could not be loaded: {last}")
 
 
 def main(path: str) -> int:
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
     model = keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -179,8 +179,10 @@ def raise_lost(spec: RenderSpec, redis: Redis, units: set) -> None:
 
 @lru_cache
 def cache_redis(url: str) -> Redis:
-    """The image cache's Redis: the queue's own unless CACHE_REDIS_URL names another."""
-    return Redis.from_url(url)
+    """The image cache's Redis: the queue's own unless CACHE_REDIS_URL names another. With timeouts,
+    so that a frozen one fails a write, which is retried, instead of hanging the job."""
+    return Redis.from_url(url, socket_timeout=defaults.WORKER_CACHE_TIMEOUT,
+                          socket_connect_timeout=defaults.WORKER_CACHE_TIMEOUT)
 
 
 def missing_units(spec: RenderSpec, store: ImageStore) -> list[int | None]:

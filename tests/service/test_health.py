@@ -42,3 +42,13 @@ def test_readyz_is_503_with_the_reason_when_redis_is_away(settings):
         assert client.get("/healthz").status_code == 200
         posted = client.post("/v1/visualizations", json={"model": "vgg16-hed", "layer": "block1_conv1", "filters": [0]})
         assert posted.status_code == 503 and posted.headers["retry-after"]  # the rate limiter's Redis is away too
+
+
+def test_readyz_is_503_when_only_the_image_cache_is_away(settings, redis):
+    worker = SimpleWorker([jobs.queue(redis, settings.queue_name)], connection=redis)
+    worker.register_birth()
+    worker.heartbeat()
+    cache_away = settings.model_copy(update={"cache_redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    with TestClient(create_app(cache_away)) as client:
+        answer = client.get("/readyz")
+        assert answer.status_code == 503 and "image cache" in answer.json()["detail"]
