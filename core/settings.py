@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.spec import Precision
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 MB = 1024**2
 
@@ -43,6 +45,9 @@ class Settings(BaseSettings):
     weights_dir: Path | None = Field(None, description="Weights of the standard catalog; default <data_dir>/weights.")
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
     api_keys: str = Field("", description="Comma-separated keys; when set, every state-changing request needs X-API-Key.")
+    default_precision: Precision = Field(
+        "float32", description="Precision of requests that name none, filled in by the API (so it is part of their "
+        "image keys). `bfloat16` runs 2.5-4x faster on CPUs with AVX512-BF16/AMX and on GPUs.")
     worker_model_memory_mb: int = Field(4096, gt=0, description="Memory a worker may fill with loaded models (LRU).")
     inspection_memory_mb: int = Field(3072, gt=0, description="Memory the first load of an upload may take, in "
                                       "a child process, before it is killed and the upload rejected.")

@@ -153,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--method", choices=[method.value for method in METHODS], help=method_descriptions())
     render.add_argument("--objective", choices=[objective.value for objective in OBJECTIVES],
                         help=objective_descriptions())
+    render.add_argument("--precision", choices=["float32", "bfloat16"],
+                        help="default: FILTERSCOPE_DEFAULT_PRECISION (float32)")
     render.add_argument("--diversity", type=int)
     render.add_argument("--steps", type=int)
     render.add_argument("--image-size", type=int)

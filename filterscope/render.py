@@ -17,7 +17,7 @@ from worker.engine.render import render
 from worker.models.registry import current
 from worker.tasks import image_spec
 
-PARAM_FLAGS = ("method", "objective", "diversity", "steps", "image_size", "learning_rate", "seed")
+PARAM_FLAGS = ("method", "objective", "precision", "diversity", "steps", "image_size", "learning_rate", "seed")
 
 
 def request_from(args: argparse.Namespace) -> VisualizationRequest:
@@ -30,8 +30,9 @@ def request_from(args: argparse.Namespace) -> VisualizationRequest:
 def render_to_files(args: argparse.Namespace) -> int:
     try:
         request = request_from(args)
-        loaded = current(get_settings()).get(request.model)
-        record = build_record(request, loaded.info)
+        settings = get_settings()
+        loaded = current(settings).get(request.model)
+        record = build_record(request, loaded.info, settings.default_precision)
     except (ValidationError, FilterscopeError) as error:
         print(f"filterscope render: {error}", file=sys.stderr)
         return 2

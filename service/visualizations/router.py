@@ -64,7 +64,7 @@ def create_visualization(
     metrics: MetricsDep,
 ) -> JSONResponse:
     model = renderable_model(redis, settings, request.model)
-    record = build_record(request, model)
+    record = build_record(request, model, settings.default_precision)
     cached = visualizations.cached(record)
     visualizations.admit(record, cached, client)
     record = visualizations.save(record)

@@ -8,18 +8,19 @@ import time
 from core import content, methods
 from core.errors import InvalidRequest
 from core.models import LayerInfo, ModelInfo
-from core.spec import ENGINE_VERSION, FilledParams, ImageTarget
+from core.spec import ENGINE_VERSION, FilledParams, ImageTarget, Precision
 from core.store.records import VisualizationRecord
 from service.visualizations.schemas import VisualizationRequest
 
 
-def build_record(request: VisualizationRequest, model: ModelInfo) -> VisualizationRecord:
+def build_record(request: VisualizationRequest, model: ModelInfo,
+                 default_precision: Precision = "float32") -> VisualizationRecord:
     """Check the request against the model's metadata and fill in everything it left out."""
     layer = model.layer(request.layer)
     if layer is None:
         names = ", ".join(known.name for known in model.layers)
         raise InvalidRequest("layer", f"model {model.id!r} has no visualisable layer {request.layer!r}; valid layers: {names}")
-    params = request.params.filled()
+    params = request.params.filled(default_precision)
     filters = checked_filters(request, layer, params)
     methods.check_output(params.objective, layer.name, layer.is_vector)
     methods.check_supported(params)

@@ -166,3 +166,17 @@ def test_the_progress_animation_has_every_snapshot_and_every_image(api, tiny, ru
     last = np.asarray(webp.convert("RGB")).astype(int)
     assert abs(last - np.asarray(grid.convert("RGB")).astype(int)).mean() < 2
     assert api.get(done["progress_url"], headers={"If-None-Match": animation.headers["etag"]}).status_code == 304
+
+
+def test_the_deployment_default_precision_is_filled_in_and_keyed(settings, tiny):
+    from fastapi.testclient import TestClient
+
+    from core.settings import Settings
+    from service.app import create_app
+
+    bf16 = Settings(**settings.model_dump() | {"default_precision": "bfloat16"})
+    with TestClient(create_app(bf16)) as client:
+        implicit = client.post("/v1/visualizations", json=tiny_request(seed=180)).json()
+        explicit = client.post("/v1/visualizations", json=tiny_request(seed=180, precision="float32")).json()
+    assert implicit["params"]["precision"] == "bfloat16" and explicit["params"]["precision"] == "float32"
+    assert implicit["id"] != explicit["id"]
