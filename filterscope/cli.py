@@ -79,8 +79,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                     children.append(server)
                     print(f"filterscope: private Redis ({role[0]}) at {env[variable]}", file=sys.stderr)
                 if dropped := redis_server.drop_images(env["REDIS_URL"]):
-                    print(f"filterscope: {dropped} cached images moved out of the state Redis (they now live in "
-                          "the cache Redis and are rendered again on demand)", file=sys.stderr)
+                    print(f"filterscope: {dropped} cached images dropped from the state Redis (images now live in "
+                          "the cache Redis; these are rendered again on demand)", file=sys.stderr)
             except redis_server.RedisServerMissing as missing:
                 print(f"filterscope: {missing}", file=sys.stderr)
                 return 2

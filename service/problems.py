@@ -30,8 +30,8 @@ STATUS = {
     errors.ModelUnavailable.slug: 409,
     errors.ModelIdTaken.slug: 409,
     errors.ModelNotDeletable.slug: 409,
-    errors.StaleModel.slug: 409,
-    errors.KeyRequired.slug: 401,  # the model changed under the request: submit it again
+    errors.StaleModel.slug: 409,  # the model changed under the request: submit it again
+    errors.KeyRequired.slug: 401,  # work asked for without a key, where keys are configured
     errors.UploadTooLarge.slug: 413,
     errors.RateLimited.slug: 429,
     errors.TooMuchWork.slug: 429,

@@ -39,8 +39,8 @@ def probe(path: Path, memory_limit: int, time_limit: float) -> None:
                                  stderr=errors, env=environment, text=True)
         watch(child, memory_limit, time_limit)
         if child.returncode != 0:
-            errors.seek(0)
-            last = (errors.read()[-4000:].strip().splitlines() or [f"exit code {child.returncode}"])[-1]
+            errors.seek(max(0, errors.seek(0, os.SEEK_END) - 4000))
+            last = (errors.read().strip().splitlines() or [f"exit code {child.returncode}"])[-1]
             raise UnusableModel(f"the model could not be loaded: {last}")
 
 

@@ -79,9 +79,20 @@ def count(job: Job, outcome: str, started: float, image_steps: int) -> None:
 def inspect(model_id: str) -> dict:
     """Load a model, check it can be visualised, and publish its metadata to the catalog.
 
-    An upload that fails is marked rejected with the reason, which GET /v1/models/{id} shows.
+    An upload that fails to load is marked rejected with the reason, which GET /v1/models/{id}
+    shows. Any other error is recorded and not retried: polling the model asks for a new inspection.
     """
     job = get_current_job()
+    try:
+        return inspect_model(job, model_id)
+    except Exception as error:
+        job.retries_left = 0  # requeues are for dead workers
+        with suppress(RedisError):
+            jobs.write_error(job, JobError.of(error))
+        raise
+
+
+def inspect_model(job: Job, model_id: str) -> dict:
     redis = job.connection
     upload = uploads.get(redis, model_id)
     settings = get_settings()
@@ -97,7 +108,6 @@ def inspect(model_id: str) -> dict:
         elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
             catalog.record_failure(redis, model_id, path, reason)
         else:
-            job.retries_left = 0  # requeues are for dead workers, not for a model that fails to load
             raise
         return {"model": model_id, "rejected": reason}
     if upload is not None and uploads.get(redis, model_id) != upload:
@@ -129,8 +139,8 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
     progress = JobProgress(job)
     results, rendered = [], set()
     # Claims live as long as this worker does: renewed with its heartbeat, gone soon after it dies.
-    with beating(claims.renew, defaults.HEARTBEAT_INTERVAL):
-        try:
+    try:
+        with beating(claims.renew, defaults.HEARTBEAT_INTERVAL):
             pending = missing_units(spec, store)
             while pending:
                 # A unit another worker is rendering (for an overlapping request) is left to it and
@@ -147,9 +157,9 @@ def render_spec(spec: RenderSpec, job: Job) -> dict:
                 else:
                     time.sleep(defaults.CLAIM_POLL)
                 pending = missing_units(spec, store)
-        finally:
-            with suppress(RedisError):  # unreleased claims expire on their own
-                claims.release()
+    finally:  # after the heartbeat stopped, so that no renewal brings a released claim back
+        with suppress(RedisError):  # unreleased claims expire on their own
+            claims.release()
     publish_held(job)
     return {"rendered": results}
 
@@ -174,7 +184,7 @@ def raise_lost(spec: RenderSpec, redis: Redis, units: set) -> None:
     meanwhile) or evicted at once by a full cache. Rendering them again would only loop."""
     current_upload(spec, redis)  # raises if the model went away
     raise RenderFailed(f"the images of filters {sorted(units, key=str)} were dropped from the cache as soon as they "
-                       "were stored; the cache is too small for this request")
+                       "were stored (a cache too small for this request, or restarted meanwhile)")
 
 
 @lru_cache

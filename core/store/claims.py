@@ -42,18 +42,17 @@ class Claims:
             return self.held & set(names)
 
     def renew(self) -> None:
-        with self.lock:
+        with self.lock:  # held across the script: a release cannot slip in between and be undone
             names = [keys.claim(name) for name in self.held]
-        if names:
-            self.renew_script(keys=names, args=[self.owner, self.ttl])
+            if names:
+                self.renew_script(keys=names, args=[self.owner, self.ttl])
 
     def release(self) -> None:
         """Give up every claim still this owner's."""
         with self.lock:
             names = sorted(self.held)
+            self.held.clear()
         owners = self.redis.mget([keys.claim(name) for name in names]) if names else []
         mine = [keys.claim(name) for name, owner in zip(names, owners) if owner == self.owner.encode()]
         if mine:
             self.redis.delete(*mine)
-        with self.lock:
-            self.held.clear()

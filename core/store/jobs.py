@@ -40,8 +40,17 @@ class JobError(BaseModel):
         return cls(slug=error.slug, title=error.title, detail=error.detail)
 
 
+class SweptQueue(Queue):
+    """RQ's queue, with a maintenance lock that outlives a crashed holder by LOCK_TIMEOUT seconds,
+    not RQ's 15 minutes: workers and the API's sweep share it, and a worker killed while cleaning
+    must not stop the requeueing of abandoned jobs for long."""
+
+    def acquire_maintenance_lock(self) -> bool:
+        return bool(self.connection.set(self.registry_cleaning_key, 1, nx=True, ex=defaults.LOCK_TIMEOUT))
+
+
 def queue(redis: Redis, name: str) -> Queue:
-    return Queue(name, connection=redis, serializer=JSONSerializer)
+    return SweptQueue(name, connection=redis, serializer=JSONSerializer)
 
 
 def fetch(redis: Redis, job_id: str) -> Job | None:

@@ -33,7 +33,7 @@ def request_inspection(redis: Redis, settings: Settings, model_id: str, version:
             defaults.INSPECT_TASK, model_id, job_id=job_id, job_timeout=defaults.INSPECTION_TIMEOUT,
             result_ttl=defaults.INSPECTION_RESULT_TTL, failure_ttl=settings.failure_ttl,
             description=f"inspect {model_id}",
-            retry=Retry(max=defaults.MAX_REQUEUES),  # spent only when a worker dies mid-inspection
+            retry=Retry(max=defaults.MAX_REQUEUES),  # spent only when a worker dies: `inspect` spends none
         )
 
 
@@ -47,11 +47,12 @@ def follow_inspection(redis: Redis, settings: Settings, model_id: str, fingerpri
         jobs.requeue_abandoned(redis, settings.queue_name)
         job = jobs.fetch(redis, job_id)
     status = status_of(job)
-    if status is None:
+    if status is None or status == JobStatus.FINISHED or (status in ENDED_BADLY and jobs.read_error(job)):
+        # Lost with Redis; finished for a record since replaced by the same file; or failed on a
+        # passing error (a model that cannot load is marked rejected by the inspection itself).
         request_inspection(redis, settings, model_id, version)
     elif status in ENDED_BADLY:
-        recorded = jobs.read_error(job)
-        reason = recorded.detail if recorded else f"the inspection was {status.value} (its worker stopped every time)"
+        reason = f"the inspection was {status.value}: its worker stopped every time it tried"
         uploads.mark(redis, model_id, fingerprint, "rejected", reason)
         record = uploads.get(redis, model_id)
         if record is not None and record.fingerprint == fingerprint:

@@ -1,14 +1,15 @@
 """Montages of a finished visualisation: the labelled grid and the progress animation.
 
-Each is built once per set of images and kept with them in the cache. Concurrent requests for
-one montage wait for a single build; a process builds one montage at a time (each holds a
-canvas in memory); images are read in chunks and decoded one at a time, so memory stays bounded
+Each is built once per set of images and kept with them in the cache. One request builds a
+montage while others for it are told to retry in a moment; a process builds one montage at a time
+(each holds a canvas in memory); images are read in chunks and decoded one at a time, so memory stays bounded
 whatever the number of images.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from typing import Callable, Iterator
 
 from redis import Redis
@@ -24,7 +25,8 @@ from service.images.grid import Layout, montage
 from service.problems import Problem
 
 READ_CHUNK = 64  # images read per Redis round trip while a montage is built
-BUILD_TIMEOUT = 60  # seconds a build may hold its lock, and a request may wait for it
+BUILD_TIMEOUT = 60  # seconds a build holds its lock at most
+BUSY_WAIT = 2  # seconds a request waits for a build of this process, or of the same montage elsewhere
 BUILDING = threading.BoundedSemaphore(1)
 
 
@@ -34,21 +36,31 @@ def label(target: ImageTarget, diversity: int) -> str:
 
 
 def kept_or_built(images: ImageStore, state: Redis, name: str, build: Callable[[], bytes]) -> bytes:
-    """The montage kept under `name`, or built by this request while others for it wait."""
+    """The montage kept under `name`, or built now. Nobody waits long: a request that finds this
+    process already building, or another request building the same montage, is told to retry."""
     if (kept := images.derived(name)) is not None:
         return kept
+    if not BUILDING.acquire(timeout=BUSY_WAIT):
+        raise busy()
     try:
-        with state.lock(keys.lock("derived:" + name), timeout=BUILD_TIMEOUT, blocking_timeout=BUILD_TIMEOUT,
-                        sleep=0.05):
-            if (kept := images.derived(name)) is not None:
-                return kept  # built while this request waited
-            with BUILDING:
-                built = build()
-            images.keep_derived(name, built)
-            return built
-    except LockError:
-        raise Problem(503, "busy", "This montage is still being built; retry shortly.",
-                      headers={"Retry-After": "2"}) from None
+        lock = state.lock(keys.lock("derived:" + name), timeout=BUILD_TIMEOUT, sleep=0.05)
+        if not lock.acquire(blocking_timeout=BUSY_WAIT):
+            raise busy()
+        try:
+            if (kept := images.derived(name)) is None:  # not built while this request waited
+                kept = build()
+                images.keep_derived(name, kept)
+            return kept
+        finally:
+            with suppress(LockError):  # a build that outlived its lock still stands
+                lock.release()
+    finally:
+        BUILDING.release()
+
+
+def busy() -> Problem:
+    return Problem(503, "busy", "Montages are being built for other requests; retry shortly.",
+                   headers={"Retry-After": str(BUSY_WAIT)})
 
 
 def chunks(record: VisualizationRecord, read: Callable[[list[str]], list]) -> Iterator[tuple[str, object]]:

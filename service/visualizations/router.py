@@ -95,6 +95,8 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     try:
         if visualizations.ensure_rendered(record, cached, poller, retry_failed=False):
             response.headers["Retry-After"] = str(settings.retry_after)
+        elif len(cached) < len(record.images):
+            cached = visualizations.cached(record)  # they landed while it looked: describe them all
     except (KeyRequired, TooCostly, TooMuchWork, ModelNotReady, ModelUnavailable, StaleModel) as refused:
         refusal = refused
         if refused.retry_after:

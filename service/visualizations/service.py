@@ -14,7 +14,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 
 from core import defaults
-from core.errors import FilterscopeError, InvalidRequest, KeyRequired, ModelNotReady, ModelUnavailable, RenderFailed, StaleModel
+from core.errors import FilterscopeError, KeyRequired, ModelNotReady, ModelUnavailable, RenderFailed, StaleModel
 from core.settings import Settings
 from core.spec import ImageTarget
 from core.store import jobs, keys, records, work
@@ -22,6 +22,7 @@ from core.store.images import ImageMeta, ImageStore
 from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
 from core.store.records import VisualizationRecord
 from service.access import check_cost, check_room
+from service.models import catalog
 from service.models.catalog import renderable_model
 from service.problems import job_problem
 from service.visualizations.schemas import ImageEntry, Visualization
@@ -76,6 +77,7 @@ class Visualizations:
             return True
         if status in ENDED_BADLY and not retry_failed:
             return False
+        self.check_model(record)  # outside the lock: it may read the whole catalog
         with self.redis.lock(keys.lock(record.id), timeout=defaults.LOCK_TIMEOUT,
                              blocking_timeout=defaults.LOCK_TIMEOUT, sleep=0.01):
             # Look again under the lock: another request may have queued, or even finished, the job.
@@ -86,27 +88,30 @@ class Visualizations:
             if status_of(job) in ACTIVE:
                 return True
             targets = [t for t in record.images if t.key in missing]
-            self.check_renewable(record, len(targets), client)
+            self.check_limits(record, len(targets), client)
             if job is not None:
                 jobs.discard(job)
             self.enqueue(record, targets)
             work.add(self.redis, client, record.id, self.settings.job_timeout)
         return True
 
-    def check_renewable(self, record: VisualizationRecord, images: int, client: str | None) -> None:
-        """New work for the record: within its client's limits, and for the very model it was made with."""
+    def check_model(self, record: VisualizationRecord) -> None:
+        """The very model the record was made with is still there and ready to render."""
+        model = catalog.get(self.redis, record.model, self.settings.effective_weights_dir)
+        if model is None:
+            raise ModelUnavailable(f"Model {record.model!r} no longer exists.")
+        if model.fingerprint and model.fingerprint != record.fingerprint:
+            raise StaleModel(f"Model {record.model!r} was replaced since this visualisation was made; POST the "
+                             "request again to render it with the new one.")
+        renderable_model(self.redis, self.settings, record.model)  # ready, or why not
+
+    def check_limits(self, record: VisualizationRecord, images: int, client: str | None) -> None:
+        """New work within its client's limits; a client without a key may not queue any."""
         if client is None:
             raise KeyRequired("The images of this visualisation left the cache; rendering them again needs a valid "
                               "X-API-Key header (or POST the request again with one).")
         check_cost(record.params, images, self.settings.max_request_cost)
         check_room(self.redis, self.settings, client)
-        try:
-            model = renderable_model(self.redis, self.settings, record.model)
-        except InvalidRequest:
-            raise ModelUnavailable(f"Model {record.model!r} no longer exists.") from None
-        if model.fingerprint != record.fingerprint:
-            raise StaleModel(f"Model {record.model!r} was replaced since this visualisation was made; POST the "
-                             "request again to render it with the new one.")
 
     def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
         self.queue.enqueue(
@@ -127,7 +132,7 @@ class Visualizations:
                  refusal: FilterscopeError | None = None) -> Visualization:
         """The visualisation as a client sees it; `refusal` is why its missing images were not queued."""
         job = jobs.fetch(self.redis, record.id)
-        status = job_status(job, complete=len(cached) == len(record.images))
+        status = job_status(job, complete=len(cached) == len(record.images), refused=refusal is not None)
         if status == "expired" and isinstance(refusal, ModelNotReady):
             status = "queued"  # its model is being inspected again (a restarted Redis): queued once it is
         finished = status == "finished"
@@ -149,7 +154,7 @@ class Visualizations:
         )
 
 
-def job_status(job: Job | None, complete: bool) -> str:
+def job_status(job: Job | None, complete: bool, refused: bool = False) -> str:
     if complete:
         return "finished"
     status = status_of(job)
@@ -157,9 +162,7 @@ def job_status(job: Job | None, complete: bool) -> str:
         return "running"
     if status in ENDED_BADLY:
         return "failed"
-    if status in ACTIVE:
-        return "queued"
-    return "expired"  # finished (or forgotten), yet images are missing: they were not queued again
+    return "expired" if refused else "queued"  # missing images not queued again, and why; or on their way
 
 
 def error_of(job: Job | None, status: str, refusal: FilterscopeError | None) -> dict | None:

@@ -76,7 +76,9 @@ def inspection_of(redis, model_id: str) -> str:
 def test_an_upload_whose_inspecting_worker_died_is_inspected_by_another(api, redis, settings, run_jobs):
     upload(api, TINY_MODEL_FILE.read_bytes(), "orphaned", input_range="0,1")
     taken_by_a_worker_that_dies(redis, settings, inspection_of(redis, "orphaned"))
-    assert api.get("/v1/models/orphaned").json()["status"] == "inspecting"  # the poll requeued it
+    assert api.get("/v1/models/orphaned").json()["status"] == "inspecting"
+    requeued = jobs.fetch(redis, inspection_of(redis, "orphaned"))  # by the poll, for another worker
+    assert requeued.get_status() == jobs.JobStatus.QUEUED and requeued.retries_left == defaults.MAX_REQUEUES - 1
     run_jobs()
     assert api.get("/v1/models/orphaned").json()["status"] == "ready"
 
