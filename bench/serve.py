@@ -28,7 +28,10 @@ from redis import Redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.quality import ImageQuality
 from core.store.images import ImageStore, NewImage  # noqa: E402
+
+QUALITY = ImageQuality(alive=True, robust_activation=1.0, high_frequency_share=0.1, clipped_share=0.0)
 
 KEY = "5e" * 16
 
@@ -95,7 +98,7 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL)]
     try:
         wait_port(redis_port)
-        ImageStore(Redis(port=redis_port), Redis(port=redis_port), 3600).put(KEY, NewImage(png, 1.0, [1.0], b""), "bench", "0" * 64)
+        ImageStore(Redis(port=redis_port), Redis(port=redis_port), 3600).put(KEY, NewImage(png, 1.0, [1.0], b"", QUALITY), "bench", "0" * 64)
         print(f"one cached PNG of {len(png):,} bytes; wrk -t2 -c{args.connections} -d{args.seconds}s; "
               f"{os.cpu_count()} CPUs")
         port = free_port()

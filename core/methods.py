@@ -36,8 +36,15 @@ class MethodSpec:
     # the model's own input size.
     needs_model_input: bool = False
 
-    def default_learning_rate(self, objective: Objective) -> float:
-        return self.learning_rate_for.get(objective, self.learning_rate)
+    # The size the learning rate was chosen at, for a method whose gradients shrink with the image:
+    # the objective is a mean over the feature map, so each pixel's gradient goes as 1/pixels.
+    scales_from_size: int | None = None
+
+    def default_learning_rate(self, objective: Objective, image_size: int | None = None) -> float:
+        rate = self.learning_rate_for.get(objective, self.learning_rate)
+        if self.scales_from_size and image_size:
+            rate *= (image_size / self.scales_from_size) ** 2
+        return rate
 
 
 # Learning rates differ per method because they optimise very different parameters: Fourier
@@ -54,7 +61,7 @@ METHODS: dict[Method, MethodSpec] = {
     Method.pixel: MethodSpec("pixels optimised directly.", learning_rate=0.01, transforms=False),
     Method.seed: MethodSpec(
         "the original Dense-layer method trained with `model.fit` and SGD.",
-        learning_rate=500.0, transforms=False, diversity=False,
+        learning_rate=500.0, transforms=False, diversity=False, scales_from_size=64,
         objectives=frozenset(Objective) - {Objective.logit},
         limitation="the 'seed' method optimises one image per filter on the layer's output: it supports neither "
         "diversity nor 'logit'; use 'fourier'",
@@ -82,7 +89,8 @@ OBJECTIVES: dict[Objective, ObjectiveSpec] = {
     Objective.neuron: ObjectiveSpec(
         "the unit at the centre of its feature map.", "its centre unit", output=Output.feature_map,
         mismatch="'neuron' needs a feature map; {layer!r} is a Dense layer (use 'channel')"),
-    Objective.negative: ObjectiveSpec("minimise the filter's mean activation.", "the filter's mean activation"),
+    Objective.negative: ObjectiveSpec("minimise the filter's mean pre-activation (before its ReLU, where "
+                                      "pushing down still means something).", "the filter's mean pre-activation"),
     Objective.layer: ObjectiveSpec(
         "DeepDream, the mean squared activation of the whole layer (omit `filters`).",
         "the layer's mean squared activation", takes_filters=False),
@@ -98,7 +106,7 @@ def fill(method: Method, objective: Objective, diversity: int, precision: Precis
     spec = METHODS[method]
     return FilledParams(
         method=method, objective=objective, diversity=diversity, precision=precision, steps=steps,
-        image_size=image_size, learning_rate=learning_rate or spec.default_learning_rate(objective), seed=seed,
+        image_size=image_size, learning_rate=learning_rate or spec.default_learning_rate(objective, image_size), seed=seed,
         transforms=spec.transforms if transforms is None else transforms,
     )
 
@@ -129,7 +137,8 @@ def objective_descriptions() -> str:
 def learning_rate_description() -> str:
     def default(method: Method, spec: MethodSpec) -> str:
         special = "".join(f" ({rate:g} for objective `{o.value}`)" for o, rate in spec.learning_rate_for.items())
-        return f"{method.value} {spec.learning_rate:g}{special}"
+        scaled = f" x (image_size/{spec.scales_from_size})^2" if spec.scales_from_size else ""
+        return f"{method.value} {spec.learning_rate:g}{scaled}{special}"
 
     return "Step size; default per method: " + ", ".join(default(m, s) for m, s in METHODS.items()) + "."
 

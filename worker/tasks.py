@@ -207,13 +207,13 @@ def keep(store: ImageStore, spec: RenderSpec, key_of: dict, rendering: Rendering
     """Encode one rendering and store it under its key."""
     key = key_of[(rendering.filter, rendering.index)]
     png = encode_png(rendering.pixels, image_spec(spec, rendering))
-    image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames))
+    image = NewImage(png, rendering.activation, rendering.curve, encode_filmstrip(rendering.frames), rendering.quality)
     # A finished image is the job's whole worth: keep it through a Redis blip.
     retrying(lambda: store.put(key, image, spec.model, spec.fingerprint), defaults.REDIS_PATIENCE, f"image {key}")
     log.info("image %s stored (%s %s filter %s #%d, activation %.2f)", key, spec.model, spec.layer, rendering.filter,
              rendering.index, rendering.activation)
     return {"filter": rendering.filter, "index": rendering.index, "key": key, "activation": rendering.activation,
-            "start_activation": rendering.start_activation}
+            "start_activation": rendering.start_activation, "alive": rendering.quality.alive}
 
 
 def image_spec(spec: RenderSpec, rendering: Rendering) -> dict:
@@ -228,4 +228,5 @@ def image_spec(spec: RenderSpec, rendering: Rendering) -> dict:
         "engine": spec.engine,
         "activation": round(rendering.activation, 6),
         "curve": rendering.curve,
+        "quality": rendering.quality.model_dump(),
     }

@@ -1,7 +1,7 @@
 """The image cache: PNG bytes in Redis under their content keys.
 
-Each image is one hash (png, etag, activation, curve, created_at, owner, and the filmstrip of
-snapshots its optimisation went through) with a TTL, so an evicted image loses all its fields at
+Each image is one hash (png, etag, activation, curve, quality, created_at, owner, and the
+filmstrip of snapshots its optimisation went through) with a TTL, so an evicted image loses all its fields at
 once. Images live in the cache Redis (its own server with `allkeys-lru` when CACHE_REDIS_URL is
 set, so a full cache evicts images and nothing else); which owners are revoked is state, read from
 the state Redis.
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from redis import Redis
 
 from core.content import etag
+from core.quality import ImageQuality
 from core.store import keys, uploads
 
-META_FIELDS = ("etag", "activation", "created_at", "curve")
+META_FIELDS = ("etag", "activation", "created_at", "curve", "quality")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ImageMeta:
     activation: float
     created_at: float
     curve: list[float]
+    quality: ImageQuality | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class NewImage:
     activation: float
     curve: list[float]
     filmstrip: bytes
+    quality: ImageQuality
 
 
 class ImageStore:
@@ -49,6 +52,7 @@ class ImageStore:
         name = keys.image(key)
         fields = {"png": image.png, "etag": etag(image.png), "activation": repr(float(image.activation)),
                   "owner": uploads.owner(model, fingerprint), "curve": json.dumps(image.curve),
+                  "quality": image.quality.model_dump_json(),
                   "created_at": repr(time.time()), "filmstrip": image.filmstrip}
         with self.redis.pipeline() as pipe:
             pipe.hset(name, mapping=fields)
@@ -85,10 +89,12 @@ class ImageStore:
     def meta(self, content_keys: list[str]) -> dict[str, ImageMeta]:
         """Metadata of those keys that are cached; absent keys are left out."""
         found = {}
-        for key, (tag, activation, created_at, curve) in zip(content_keys, self._fields(content_keys, *META_FIELDS)):
+        rows = self._fields(content_keys, *META_FIELDS)
+        for key, (tag, activation, created_at, curve, quality) in zip(content_keys, rows):
             if tag is not None and activation is not None:
                 found[key] = ImageMeta(tag.decode(), float(activation), float(created_at or 0),
-                                       json.loads(curve) if curve else [])
+                                       json.loads(curve) if curve else [],
+                                       ImageQuality.model_validate_json(quality) if quality else None)
         return found
 
     def filmstrips(self, content_keys: list[str]) -> list[bytes | None]:

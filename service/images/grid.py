@@ -16,6 +16,7 @@ LABEL_HEIGHT = 14
 GAP = 2
 MAX_SHEET_SIDE = 2048  # px: a montage of 2048 images at 512 px would otherwise be 1.7 GB of canvas
 MIN_TILE = 8
+DEAD = (220, 0, 0)  # marks a unit the optimisation could not wake
 
 
 class Layout:
@@ -36,22 +37,28 @@ class Layout:
     def fit(self, tile: Image.Image) -> Image.Image:
         return tile.resize((self.tile, self.tile), Image.Resampling.BOX) if tile.width > self.tile else tile
 
-    def paste(self, sheet: Image.Image, position: int, label: str, tile: Image.Image) -> None:
+    def paste(self, sheet: Image.Image, position: int, label: str, tile: Image.Image, dead: bool = False) -> None:
+        """Paste a tile under its label; a dead unit's label is red and its tile crossed out."""
         x = GAP + (position % self.columns) * self.cell[0]
         y = GAP + (position // self.columns) * self.cell[1]
-        ImageDraw.Draw(sheet).text((x + 2, y + 1), label, fill="black")
+        draw = ImageDraw.Draw(sheet)
+        draw.text((x + 2, y + 1), f"{label} dead" if dead else label, fill=DEAD if dead else "black")
         sheet.paste(self.fit(tile), (x, y + LABEL_HEIGHT))
+        if dead:
+            top, bottom = (x, y + LABEL_HEIGHT), (x + self.tile - 1, y + LABEL_HEIGHT + self.tile - 1)
+            draw.rectangle((top, bottom), outline=DEAD)
+            draw.line((top, bottom), fill=DEAD)
 
 
 def decode(png: bytes) -> Image.Image:
     return Image.open(io.BytesIO(png)).convert("RGB")
 
 
-def montage(layout: Layout, labelled_pngs: Iterable[tuple[str, bytes]]) -> bytes:
-    """One PNG of every (label, png), decoded one at a time."""
+def montage(layout: Layout, labelled_pngs: Iterable[tuple[str, bytes, bool]]) -> bytes:
+    """One PNG of every (label, png, dead), decoded one at a time."""
     sheet = layout.canvas()
-    for position, (label, png) in enumerate(labelled_pngs):
-        layout.paste(sheet, position, label, decode(png))
+    for position, (label, png, dead) in enumerate(labelled_pngs):
+        layout.paste(sheet, position, label, decode(png), dead)
     return encode(sheet)
 
 

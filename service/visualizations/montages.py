@@ -63,21 +63,23 @@ def busy() -> Problem:
                    headers={"Retry-After": str(BUSY_WAIT)})
 
 
-def chunks(record: VisualizationRecord, read: Callable[[list[str]], list]) -> Iterator[tuple[str, object]]:
-    """(label, what `read` returns for it) for every image, read READ_CHUNK at a time."""
+def chunks(record: VisualizationRecord, read: Callable[[list[str]], list]) -> Iterator[tuple[str, object, str]]:
+    """(label, what `read` returns for it, key) for every image, read READ_CHUNK at a time."""
     for start in range(0, len(record.images), READ_CHUNK):
         targets = record.images[start:start + READ_CHUNK]
         for target, found in zip(targets, read([t.key for t in targets])):
             if found is None:
                 raise NotFinished(f"Visualisation {record.id} lost an image while its montage was being made; poll it.")
-            yield label(target, record.params.diversity), found
+            yield label(target, record.params.diversity), found, target.key
 
 
 def grid(images: ImageStore, record: VisualizationRecord) -> bytes:
     layout = Layout(len(record.images), record.params.image_size)
-    return montage(layout, ((name, png) for name, (png, _) in chunks(record, images.pngs)))
+    dead = {key for key, meta in images.meta([t.key for t in record.images]).items()
+            if meta.quality and not meta.quality.alive}
+    return montage(layout, ((name, png, key in dead) for name, (png, _), key in chunks(record, images.pngs)))
 
 
 def progress_animation(images: ImageStore, record: VisualizationRecord) -> bytes:
-    animation, _ = animate(len(record.images), chunks(record, images.filmstrips))
+    animation, _ = animate(len(record.images), ((name, strip) for name, strip, _ in chunks(record, images.filmstrips)))
     return animation

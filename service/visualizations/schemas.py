@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from core import defaults, methods
+from core.quality import ImageQuality
 from core.spec import FilledParams, Method, Objective, Precision
 from core.store.jobs import Progress
 
@@ -95,6 +96,9 @@ class ImageEntry(BaseModel):
     activation: float = Field(description="The objective's quantity on the final 8-bit image: " + "; ".join(
         f"{spec.reports} (`{objective.value}`)" for objective, spec in methods.OBJECTIVES.items()) + ".")
     curve: list[float] = Field(description="The objective's quantity over the steps, sampled evenly.")
+    alive: bool | None = Field(None, description="Whether the unit fires on this image (`quality.alive`); false "
+                               "for a unit the optimisation could not wake. Null for images of an older engine.")
+    quality: ImageQuality | None = None
 
 
 class Visualization(BaseModel):

@@ -194,7 +194,8 @@ def failure_of(job: Job) -> JobError:
 
 def image_entry(target: ImageTarget, meta: ImageMeta) -> ImageEntry:
     return ImageEntry(filter=target.filter, index=target.index, url=f"/v1/images/{target.key}.png",
-                      activation=meta.activation, curve=meta.curve)
+                      activation=meta.activation, curve=meta.curve,
+                      alive=meta.quality.alive if meta.quality else None, quality=meta.quality)
 
 
 def finished_at(job: Job | None, cached: dict[str, ImageMeta]) -> datetime | None:

@@ -12,7 +12,7 @@ from core.spec import Method, Objective
 
 def filled(method: Method, objective: Objective = Objective.channel, **chosen):
     return methods.fill(method, objective, diversity=chosen.pop("diversity", 1), precision="float32", steps=8,
-                        image_size=32, seed=0, **chosen)
+                        image_size=chosen.pop("image_size", 32), seed=0, **chosen)
 
 
 def test_every_method_and_objective_has_a_row():
@@ -24,8 +24,15 @@ def test_every_method_and_objective_has_a_row():
 def test_defaults_come_from_the_method_row(method):
     row = methods.METHODS[method]
     params = filled(method)
-    assert params.learning_rate == row.learning_rate and params.transforms == row.transforms
+    assert params.learning_rate == row.default_learning_rate(params.objective, params.image_size)
+    assert params.transforms == row.transforms
     assert filled(method, learning_rate=0.123, transforms=not row.transforms).learning_rate == 0.123
+
+
+def test_the_seed_methods_step_grows_with_the_pixels_its_mean_spreads_over():
+    assert filled(Method.seed, image_size=64).learning_rate == 500.0
+    assert filled(Method.seed, image_size=128).learning_rate == 4 * 500.0
+    assert filled(Method.fourier, image_size=128).learning_rate == filled(Method.fourier, image_size=64).learning_rate
 
 
 def test_an_objective_can_have_its_own_step_size_for_a_method():

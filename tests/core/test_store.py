@@ -6,9 +6,12 @@ import time
 
 from core.content import etag
 from core.methods import fill
+from core.quality import ImageQuality
 from core.spec import Method, Objective
 from core.store import jobs, keys, records
 from core.store.images import ImageStore, NewImage
+
+QUALITY = ImageQuality(alive=True, robust_activation=1.0, high_frequency_share=0.1, clipped_share=0.0)
 
 
 def test_keys_keep_the_names_existing_data_is_stored_under():
@@ -25,7 +28,7 @@ def test_keys_keep_the_names_existing_data_is_stored_under():
 
 def test_an_image_is_stored_with_its_meta_and_a_ttl(redis):
     store = ImageStore(redis, redis, ttl=60)
-    store.put("k1", NewImage(b"png-bytes", 1.5, [0.5, 1.5], b"strip"), "m", "f" * 64)
+    store.put("k1", NewImage(b"png-bytes", 1.5, [0.5, 1.5], b"strip", QUALITY), "m", "f" * 64)
     assert store.png("k1") == (b"png-bytes", etag(b"png-bytes"))
     assert store.pngs(["k1", "k2"]) == [store.png("k1"), None]
     assert store.meta(["k1", "k2"])["k1"].curve == [0.5, 1.5] and store.missing(["k1", "k2"]) == ["k2"]

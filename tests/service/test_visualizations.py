@@ -180,3 +180,15 @@ def test_the_deployment_default_precision_is_filled_in_and_keyed(settings, tiny)
         explicit = client.post("/v1/visualizations", json=tiny_request(seed=180, precision="float32")).json()
     assert implicit["params"]["precision"] == "bfloat16" and explicit["params"]["precision"] == "float32"
     assert implicit["id"] != explicit["id"]
+
+
+def test_every_image_carries_numbers_true_to_it(api, tiny, run_jobs):
+    created = api.post("/v1/visualizations", json=tiny_request(filters=[0, 1], seed=181)).json()
+    run_jobs()
+    for image in api.get(f"/v1/visualizations/{created['id']}").json()["images"]:
+        quality = image["quality"]
+        pixels = decode_png(api.get(image["url"]).content)
+        assert quality["clipped_share"] == round(float(((pixels == 0) | (pixels == 255)).mean()), 4)
+        assert 0.0 <= quality["high_frequency_share"] <= 1.0
+        assert image["alive"] == quality["alive"] and image["alive"] == (image["activation"] > 0)
+        assert abs(quality["robust_activation"] - image["activation"]) <= 0.5 * abs(image["activation"]) + 0.1

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+from core.quality import ImageQuality
 from core.store import keys
 from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from tests.helpers import tiny_request
+
+QUALITY = ImageQuality(alive=True, robust_activation=1.0, high_frequency_share=0.1, clipped_share=0.0)
 
 
 def test_a_unit_another_worker_is_rendering_is_waited_for_not_rendered_again(api, tiny, run_jobs, redis, settings):
@@ -23,7 +26,7 @@ def test_a_unit_another_worker_is_rendering_is_waited_for_not_rendered_again(api
 
     def other_worker_finishes() -> None:
         time.sleep(1.0)
-        ImageStore(redis, redis, settings.image_ttl).put(shared_key, NewImage(b"theirs", 1.0, [1.0], b""), "tiny", "f")
+        ImageStore(redis, redis, settings.image_ttl).put(shared_key, NewImage(b"theirs", 1.0, [1.0], b"", QUALITY), "tiny", "f")
         other.release()
 
     overlapping = api.post("/v1/visualizations", json=tiny_request(filters=[1, 2], seed=170)).json()

@@ -36,6 +36,19 @@ def test_a_deep_layer_is_visualised_even_where_units_start_dead(vgg16):
         (r.start_activation, r.activation) for r in renderings]
 
 
+def test_a_unit_that_noise_leaves_silent_comes_back_alive(vgg16):
+    # block2_conv2 filters 5 and 6 are zero everywhere on noise; their strongest positions wake them.
+    for rendering in render(vgg16.target("block2_conv2"), [5, 6], small("fourier", steps=48, image_size=48)):
+        assert rendering.start_activation == 0.0
+        assert rendering.quality.alive and rendering.activation > 0.3, rendering.activation
+
+
+def test_seed_at_its_default_step_gives_a_clear_pattern_at_128_px(vgg16):
+    # Its step scales with the image: a mean over 4x the positions gives each pixel 1/4 the gradient.
+    for rendering in render(vgg16.target(LAYER), [1, 2], small("seed", steps=16, image_size=128)):
+        assert rendering.activation > 3 * rendering.start_activation + 1.0, rendering
+
+
 def test_the_same_request_gives_identical_pixels(vgg16):
     for method in ("fourier", "seed"):
         first = render(vgg16.target(LAYER), [2], small(method, seed=7))[0]

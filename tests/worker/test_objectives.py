@@ -21,8 +21,9 @@ def small(**fields):
 
 
 def test_negative_drives_the_filter_below_what_noise_gives(vgg16):
+    # It reports the pre-activation it pushes down: below zero, where a ReLU's output would read 0.
     for rendering in render(vgg16.target(LAYER), FILTERS, small(objective="negative", image_size=48, steps=48)):
-        assert rendering.activation < 0.5 * rendering.start_activation or rendering.activation < 0.01, rendering
+        assert rendering.activation < min(0.0, rendering.start_activation - 10.0), rendering
 
 
 def test_neuron_raises_the_centre_unit_more_than_the_mean_objective_does(vgg16):
@@ -31,7 +32,9 @@ def test_neuron_raises_the_centre_unit_more_than_the_mean_objective_does(vgg16):
     channel = np.stack([r.pixels for r in render(target, FILTERS, small(objective="channel"))])
     centre_by_neuron = measure(target, neuron, FILTERS, Objective.neuron)
     centre_by_channel = measure(target, channel, FILTERS, Objective.neuron)
-    assert np.all(centre_by_neuron > 1.5 * centre_by_channel), (centre_by_neuron, centre_by_channel)
+    # The channel objective's wake pushes its strongest positions, the centre among them at times.
+    assert np.all(centre_by_neuron > 1.3 * centre_by_channel), (centre_by_neuron, centre_by_channel)
+    assert np.mean(centre_by_neuron) > 3 * np.mean(centre_by_channel)
 
 
 def test_layer_objective_dreams_up_the_whole_layer(vgg16):

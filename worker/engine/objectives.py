@@ -34,6 +34,21 @@ def centre_unit(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
     return own[:, height // 2, width // 2]
 
 
+WAKE_SHARE = 64  # a silent unit is woken by its strongest 1/64 of positions
+
+
+def strongest_positions(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
+    """The mean of each image's own unit over its strongest positions. A silent unit's mean
+    pre-activation is dragged down by every position; its strongest positions are the ones about
+    to fire, and pushing them gets it firing sooner."""
+    own = unit_map(activations, units)
+    if own.shape.rank == 1:
+        return own
+    flat = tf.reshape(own, [tf.shape(own)[0], -1])
+    k = max(1, int(own.shape[1] or 1) * int(own.shape[2] or 1) // WAKE_SHARE)
+    return tf.reduce_mean(tf.math.top_k(flat, k=k).values, axis=1)
+
+
 def mean_square(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
     """DeepDream: the whole layer's mean squared activation; the unit index is ignored."""
     return tf.reduce_mean(tf.square(activations), axis=list(range(1, activations.shape.rank)))
@@ -46,26 +61,33 @@ Quantity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 class UnitObjective:
     """A quantity of each image's own unit, pushed up (`direction` 1) or down (-1).
 
-    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the
-    quantity is taken before the activation function: a unit that is zero after its ReLU on the
-    starting noise has no gradient there, its pre-activation always has one.
+    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, `wake`
+    (the quantity itself unless given) is taken before the activation function: a unit that is
+    zero after its ReLU on the starting noise has no gradient there, its pre-activation always has
+    one. `negative` pushes and reports the pre-activation: below zero a ReLU's output says nothing.
     """
 
     quantity: Quantity
     direction: float = 1.0
+    wake: Quantity | None = None
+    before_activation: bool = False
 
     def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
-        warm = self.quantity(pre, units)
+        if self.before_activation:
+            return self.direction * self.quantity(pre, units)
         cold = self.quantity(post, units)
-        # An image whose unit is still dead (zero after the activation) keeps the pre-activation
-        # objective after the warm-up too, until it wakes.
+        # An image whose unit is still dead (zero after the activation) is pushed by its wake
+        # quantity, also after the warm-up, until it fires; the others by the quantity itself.
         dead = tf.cast(cold <= 0.0, cold.dtype)
+        warm = self.quantity(pre, units)
+        if self.wake is not None:
+            warm = dead * self.wake(pre, units) + (1.0 - dead) * warm
         use_pre = tf.maximum(warmup, dead)
         return self.direction * (use_pre * warm + (1.0 - use_pre) * cold)
 
     def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
         """`negative` reports the mean it pushed down, not its negation."""
-        return self.quantity(post, units)
+        return self.quantity(pre if self.before_activation else post, units)
 
 
 @dataclass(frozen=True)
@@ -86,9 +108,9 @@ class WholeObjective:
 
 
 OBJECTIVES = {
-    Objective.channel: UnitObjective(channel_mean),
+    Objective.channel: UnitObjective(channel_mean, wake=strongest_positions),
     Objective.neuron: UnitObjective(centre_unit),
-    Objective.negative: UnitObjective(channel_mean, direction=-1.0),
+    Objective.negative: UnitObjective(channel_mean, direction=-1.0, before_activation=True),
     Objective.layer: WholeObjective(mean_square),
     Objective.logit: WholeObjective(channel_mean, before_activation=True),
 }

@@ -9,11 +9,13 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from core.quality import ImageQuality
 from core.spec import FilledParams, Objective
 from worker.engine.images import to_8bit
 from worker.engine.methods import ENGINE_METHODS
 from worker.engine.objectives import OBJECTIVES
 from worker.engine.optimize import BatchResult, batch_layout
+from worker.engine.quality import assess
 from worker.engine.target import LayerTarget
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
@@ -31,6 +33,7 @@ class Rendering:
     start_activation: float  # the same on the 8-bit image the optimisation started from
     curve: list[float]  # the objective's quantity over the steps, CURVE_POINTS samples
     frames: np.ndarray  # (snapshots, thumb, thumb, 3) uint8: the image while it was optimised
+    quality: ImageQuality
 
 
 def measure(target: LayerTarget, pixels: np.ndarray, units: list[int], objective: Objective = Objective.channel) -> np.ndarray:
@@ -95,9 +98,10 @@ def finish(target: LayerTarget, units: list[int | None], params: FilledParams, r
     start_pixels, pixels = to_8bit(result.start), to_8bit(result.final)
     start_activation = measure(target, start_pixels, per_image, params.objective)
     activation = measure(target, pixels, per_image, params.objective)
+    qualities = assess(target, pixels, per_image, params.objective)
     unit_of = [unit for unit in units for _ in range(params.diversity)]
     return [
         Rendering(unit_of[i], indices[i], pixels[i], float(activation[i]), float(start_activation[i]),
-                  sample_curve(result.curves[i]), result.snapshots.of_image(i))
+                  sample_curve(result.curves[i]), result.snapshots.of_image(i), qualities[i])
         for i in range(len(per_image))
     ]
