@@ -4,7 +4,7 @@
 MAX_FILTERS = 256
 MIN_STEPS, MAX_STEPS = 1, 4096
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512
-MAX_LEARNING_RATE = 10000.0
+MAX_LEARNING_RATE = 50000.0  # above seed's default at 512 px (32,000), so any filled-in request can be sent back as is
 MAX_SEED = 2**31 - 1
 MAX_DIVERSITY = 8
 

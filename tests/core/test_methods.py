@@ -63,3 +63,12 @@ def test_descriptions_name_every_method_and_default():
     assert all(f"`{o.value}`" in methods.objective_descriptions() for o in Objective)
     assert "fourier 0.4 (0.05 for objective `negative`)" in methods.learning_rate_description()
     assert "on for fourier and maco" in methods.transforms_description()
+
+
+def test_every_filled_in_default_is_itself_a_valid_request():
+    from service.visualizations.schemas import Params
+
+    for method in Method:
+        for size in (16, 512):
+            params = filled(method, image_size=size)
+            Params(method=method, image_size=size, learning_rate=params.learning_rate)  # within the documented bounds
