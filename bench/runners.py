@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from service.visualizations.schemas import Params  # noqa: E402
+from worker.engine import quality  # noqa: E402
 from worker.engine.images import to_8bit  # noqa: E402
 from worker.engine.methods import ENGINE_METHODS  # noqa: E402
 from worker.engine.objectives import channel_mean  # noqa: E402
@@ -228,13 +229,5 @@ def robust_activation(target: LayerTarget, images: np.ndarray, filters: list[int
 
 
 def high_frequency_share(images: np.ndarray) -> float:
-    """Share of spectral energy (DC excluded) above half the Nyquist frequency, mean over images."""
-    grey = images.astype(np.float64).mean(axis=-1)
-    grey -= grey.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(grey)) ** 2
-    size = images.shape[1]
-    f = np.fft.fftfreq(size)
-    radius = np.sqrt(f[:, None] ** 2 + f[None, :] ** 2)
-    high = power[:, radius > 0.25].sum(axis=1)
-    total = power.sum(axis=(1, 2)) + 1e-12
-    return float(np.mean(high / total))
+    """Share of spectral energy above half the Nyquist frequency, mean over images (as every image reports it)."""
+    return float(np.mean(quality.high_frequency_share(images)))
