@@ -1,7 +1,7 @@
 """The runs that bench/speed.py and bench/quality.py compare, side by side on the same model,
 layer, filters and image size: Filterscope's methods, a plain per-filter gradient-ascent loop in
-the manner of the well-known Keras example, and tf-keras-vis' ActivationMaximization with its
-defaults (optional: `pip install tf-keras-vis`).
+the manner of the well-known Keras example, tf-keras-vis' ActivationMaximization with its
+defaults (optional: `pip install tf-keras-vis`), and the Lucid library's published recipe.
 
 Every runner returns the images it had at chosen checkpoint steps and the time its steps took,
 excluding the checkpoints themselves.
@@ -23,13 +23,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from core.spec import Objective  # noqa: E402
 from service.visualizations.schemas import Params  # noqa: E402
 from worker.engine import quality  # noqa: E402
 from worker.engine.images import to_8bit  # noqa: E402
 from worker.engine.methods import ENGINE_METHODS  # noqa: E402
 from worker.engine.objectives import channel_mean  # noqa: E402
 from worker.engine.optimize import GradientAscent  # noqa: E402
-from worker.engine.parameterisations import starting_noise  # noqa: E402
+from worker.engine.parameterisations import COLOUR_CORRELATION, starting_noise  # noqa: E402
 from worker.engine.seed import DreamModel  # noqa: E402
 from worker.engine.target import LayerTarget  # noqa: E402
 from worker.engine.transforms import resample  # noqa: E402
@@ -231,3 +232,73 @@ def robust_activation(target: LayerTarget, images: np.ndarray, filters: list[int
 def high_frequency_share(images: np.ndarray) -> float:
     """Share of spectral energy above half the Nyquist frequency, mean over images (as every image reports it)."""
     return float(np.mean(quality.high_frequency_share(images)))
+
+
+# The Lucid recipe's transforms: pad 12 with grey, jitter 8, scale by one of 0.9..1.1, rotate by one
+# of -10..10 degrees (0 weighted 6 times), jitter 4. Here composed into one affine resampling per step.
+LUCID_PAD = 12
+LUCID_SCALES = [1 + (i - 5) / 50 for i in range(11)]
+LUCID_ANGLES = list(range(-10, 11)) + [0] * 5
+
+
+def lucid_affines(steps: int, size: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centre = (size - 1) / 2.0
+    out = np.zeros((steps, 8), np.float32)
+    for i in range(steps):
+        scale, angle = rng.choice(LUCID_SCALES), np.radians(rng.choice(LUCID_ANGLES))
+        dx, dy = rng.integers(-8, 9, 2) + rng.integers(-4, 5, 2)
+        cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+        out[i, :6] = [cos, -sin, centre - cos * centre + sin * centre + dx,
+                      sin, cos, centre - sin * centre - cos * centre + dy]
+    return out
+
+
+def lucid_recipe(target: LayerTarget, filters: list[int], size: int, steps: int, checkpoints: set[int]) -> Run:
+    """The Lucid recipe as published: a free spectrum scaled by 1/f, decorrelated colour, a sigmoid,
+    Adam at 0.05, the transforms above; every filter in one batch, its mean activation maximised."""
+    run = Run("lucid recipe", len(filters))
+    frequency = np.sqrt(np.fft.fftfreq(size)[:, None] ** 2 + np.fft.rfftfreq(size)[None, :] ** 2)
+    scale = tf.constant((1.0 / np.maximum(frequency, 1.0 / size) * size).astype(np.float32))
+    shape = (len(filters), 3, size, size // 2 + 1)
+    rng = np.random.default_rng(0)
+    real = tf.Variable(rng.normal(0, 0.01, shape).astype(np.float32))
+    imag = tf.Variable(rng.normal(0, 0.01, shape).astype(np.float32))
+    colour = tf.constant(COLOUR_CORRELATION.T)
+    units = tf.constant(filters, tf.int32)
+    optimizer = keras.optimizers.Adam(learning_rate=0.05)
+
+    def image():
+        planes = tf.signal.irfft2d(tf.complex(real * scale, imag * scale), fft_length=[size, size]) / 4.0
+        return tf.sigmoid(tf.tensordot(tf.transpose(planes, [0, 2, 3, 1]), colour, axes=1))
+
+    @tf.function(jit_compile=False)
+    def ascend(affine):
+        with tf.GradientTape() as tape:
+            padded = tf.pad(image(), [[0, 0], [LUCID_PAD, LUCID_PAD], [LUCID_PAD, LUCID_PAD], [0, 0]],
+                            constant_values=0.5)
+            _, post = target.activations(resample(padded, affine))
+            loss = -tf.reduce_sum(channel_mean(post, units))
+        optimizer.apply_gradients(zip(tape.gradient(loss, [real, imag]), [real, imag]))
+
+    affines = lucid_affines(steps, size + 2 * LUCID_PAD)
+    clock = Clock()
+    for step in range(1, steps + 1):
+        ascend(tf.constant(affines[step - 1]))
+        run.step_seconds.append(clock.lap())
+        if step in checkpoints:
+            run.checkpoints.append((clock.total, step, to_8bit(image().numpy())))
+            clock.resume()
+    return run
+
+
+def selectivity(target: LayerTarget, images: np.ndarray, filters: list[int]) -> float:
+    """Share of filters whose own image excites them more than any other image of the set does."""
+    _, post = target.activations(tf.constant(images.astype(np.float32) / 255.0))
+    means = tf.reduce_mean(post, axis=[1, 2]).numpy()[:, filters]  # image x filter
+    return float(np.mean([np.argmax(means[:, j]) == j for j in range(len(filters))]))
+
+
+def alive(target: LayerTarget, images: np.ndarray, filters: list[int]) -> np.ndarray:
+    return quality.fires(target, tf.constant(images.astype(np.float32) / 255.0), tf.constant(filters, tf.int32),
+                         Objective.channel)

@@ -23,8 +23,8 @@ class Layout:
     """Where `count` tiles of `largest` px go in a near-square grid, each under its label, shrunk
     until the sheet fits in `max_side`."""
 
-    def __init__(self, count: int, largest: int, max_side: int = MAX_SHEET_SIDE):
-        self.columns = math.ceil(math.sqrt(count))
+    def __init__(self, count: int, largest: int, max_side: int = MAX_SHEET_SIDE, columns: int | None = None):
+        self.columns = columns or math.ceil(math.sqrt(count))
         self.rows = math.ceil(count / self.columns)
         fits_across = (max_side - GAP) // self.columns - GAP
         fits_down = (max_side - GAP) // self.rows - LABEL_HEIGHT - GAP
