@@ -36,7 +36,7 @@ def rows_grid(rows: list[tuple[str, list]]) -> bytes:
         for column, rendering in enumerate(renderings):
             label = f"{name} #{rendering.filter}"
             layout.paste(sheet, row * columns + column, label, Image.fromarray(rendering.pixels),
-                         dead=not rendering.quality.alive)
+                         dead=not rendering.quality.alive and name != "negative")
     return encode(sheet)
 
 

@@ -16,7 +16,7 @@ from redis import Redis
 from redis.exceptions import LockError
 
 from core.errors import NotFinished
-from core.spec import ImageTarget
+from core.spec import ImageTarget, Objective
 from core.store import keys
 from core.store.images import ImageStore
 from core.store.records import VisualizationRecord
@@ -73,10 +73,15 @@ def chunks(record: VisualizationRecord, read: Callable[[list[str]], list]) -> It
             yield label(target, record.params.diversity), found, target.key
 
 
+def marks_dead(objective: Objective) -> bool:
+    """A silent unit is a failure for an objective that pushes it up; for `negative` it is the aim."""
+    return objective != Objective.negative
+
+
 def grid(images: ImageStore, record: VisualizationRecord) -> bytes:
     layout = Layout(len(record.images), record.params.image_size)
     dead = {key for key, meta in images.meta([t.key for t in record.images]).items()
-            if meta.quality and not meta.quality.alive}
+            if meta.quality and not meta.quality.alive and marks_dead(record.params.objective)}
     return montage(layout, ((name, png, key in dead) for name, (png, _), key in chunks(record, images.pngs)))
 
 
