@@ -54,3 +54,18 @@ def test_concurrent_requests_for_one_grid_build_it_once(api, tiny, run_jobs, mon
         request.join()
     assert [a.status_code for a in answers] == [200] * 4 and len({a.content for a in answers}) == 1
     assert builds == [created["id"]]
+
+
+def test_a_dead_unit_is_crossed_out_in_red_except_where_silence_is_the_aim():
+    from core.spec import Objective
+    from service.images.grid import DEAD
+
+    layout = Layout(2, 32)
+    sheet = layout.canvas()
+    layout.paste(sheet, 0, "#0", Image.new("RGB", (32, 32), "white"))
+    layout.paste(sheet, 1, "#1", Image.new("RGB", (32, 32), "white"), dead=True)
+    half = sheet.width // 2
+    left, right = sheet.crop((0, 0, half, sheet.height)), sheet.crop((half, 0, sheet.width, sheet.height))
+    assert DEAD not in {colour for _, colour in left.getcolors(1 << 16)}
+    assert DEAD in {colour for _, colour in right.getcolors(1 << 16)}
+    assert montages.marks_dead(Objective.channel) and not montages.marks_dead(Objective.negative)
