@@ -61,10 +61,11 @@ Quantity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 class UnitObjective:
     """A quantity of each image's own unit, pushed up (`direction` 1) or down (-1).
 
-    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, `wake`
-    (the quantity itself unless given) is taken before the activation function: a unit that is
-    zero after its ReLU on the starting noise has no gradient there, its pre-activation always has
-    one. `negative` pushes and reports the pre-activation: below zero a ReLU's output says nothing.
+    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the
+    quantity is taken before the activation function: a unit that is zero after its ReLU on the
+    starting noise has no gradient there, its pre-activation always has one. A unit still silent is
+    pushed by `wake` instead, where given (its strongest positions). `negative` pushes and reports
+    the pre-activation: below zero a ReLU's output says nothing.
     """
 
     quantity: Quantity
