@@ -53,7 +53,7 @@ class MethodSpec:
 METHODS: dict[Method, MethodSpec] = {
     Method.fourier: MethodSpec(
         "Fourier-space image with decorrelated colour and robustness transforms (default).",
-        learning_rate=0.4, transforms=True,
+        learning_rate=2.4, transforms=True,
         # Pushing a unit down with fourier's large step saturates the sigmoid, which then has no
         # gradient left: `negative` takes a smaller one.
         learning_rate_for={Objective.negative: 0.05},

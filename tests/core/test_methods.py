@@ -37,7 +37,7 @@ def test_the_seed_methods_step_grows_with_the_pixels_its_mean_spreads_over():
 
 def test_an_objective_can_have_its_own_step_size_for_a_method():
     assert filled(Method.fourier, Objective.negative).learning_rate == 0.05
-    assert filled(Method.fourier, Objective.channel).learning_rate == 0.4
+    assert filled(Method.fourier, Objective.channel).learning_rate == 2.4
     assert filled(Method.pixel, Objective.negative).learning_rate == 0.01
 
 
@@ -61,7 +61,7 @@ def test_an_objective_refuses_a_layer_output_of_the_other_kind():
 def test_descriptions_name_every_method_and_default():
     assert all(f"`{m.value}`" in methods.method_descriptions() for m in Method)
     assert all(f"`{o.value}`" in methods.objective_descriptions() for o in Objective)
-    assert "fourier 0.4 (0.05 for objective `negative`)" in methods.learning_rate_description()
+    assert "fourier 2.4 (0.05 for objective `negative`)" in methods.learning_rate_description()
     assert "on for fourier and maco" in methods.transforms_description()
 
 

@@ -37,7 +37,7 @@ def test_a_visualisation_is_queued_then_rendered_and_served_as_pngs(api, tiny, r
     assert int(answer.headers["retry-after"]) > 0
     assert created["status"] == "queued" and created["progress"] == {"step": 0, "steps": 6}
     assert created["params"] == {"method": "fourier", "objective": "channel", "diversity": 1, "precision": "float32",
-                                 "steps": 6, "image_size": 16, "learning_rate": 0.4, "seed": 101, "transforms": True}
+                                 "steps": 6, "image_size": 16, "learning_rate": 2.4, "seed": 101, "transforms": True}
     run_jobs()
     finished = api.get(f"/v1/visualizations/{created['id']}").json()
     assert finished["status"] == "finished" and finished["progress"] == {"step": 6, "steps": 6}

@@ -43,6 +43,15 @@ def test_a_unit_that_noise_leaves_silent_comes_back_alive(vgg16):
         assert rendering.quality.alive and rendering.activation > 0.3, rendering.activation
 
 
+def test_colour_stays_inside_its_range_at_the_default_step(vgg16):
+    # Adam keeps its step where the sigmoid flattens: without the saturation penalty a third of
+    # block1's values end at 0 or 255 (flat primaries) at this step size.
+    for method in ("fourier", "maco"):
+        for rendering in render(vgg16.target("block1_conv2"), FILTERS, small(method, steps=48, image_size=48)):
+            assert rendering.quality.clipped_share <= 0.02, (method, rendering.filter, rendering.quality)
+            assert rendering.activation > 4 * rendering.start_activation + 1.0
+
+
 def test_seed_at_its_default_step_gives_a_clear_pattern_at_128_px(vgg16):
     # Its step scales with the image: a mean over 4x the positions gives each pixel 1/4 the gradient.
     for rendering in render(vgg16.target(LAYER), [1, 2], small("seed", steps=16, image_size=128)):

@@ -34,6 +34,10 @@ def stack(make, indices: list[int]) -> np.ndarray:
 class PixelImage:
     """Pixels optimised directly, kept inside [0, 1] after every step (`constrain`)."""
 
+    def render(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """The images, and per image how far its colour is pushed past its range (none: it is clipped)."""
+        return self.variable, tf.zeros(tf.shape(self.variable)[:1])
+
     def __init__(self, batch: int, size: int):
         self.variable = tf.Variable(tf.zeros((batch, size, size, 3)), name="pixels")
 
@@ -63,14 +67,38 @@ def spectrum_scale(size: int) -> np.ndarray:
     return (np.maximum(frequency, 1.0 / size) ** -SPECTRUM_DECAY * size ** (2 - SPECTRUM_DECAY)).astype(np.float32)
 
 
-class Unconstrained:
-    """A parameterisation whose images are in range by construction (a sigmoid): nothing to clip."""
+# sigmoid(4) is 0.982 (250 of 255): past it a colour has no visible detail left, only saturation.
+SATURATION_BOUND = 4.0
+
+
+def overshoot(logits: tf.Tensor) -> tf.Tensor:
+    """Per image: the mean square of how far its colour logits go past +-SATURATION_BOUND."""
+    return tf.reduce_mean(tf.square(tf.nn.relu(tf.abs(logits) - SATURATION_BOUND)), axis=[1, 2, 3])
+
+
+class Squashed:
+    """A parameterisation whose images are in range by construction: a sigmoid of colour logits.
+
+    Nothing is clipped, but Adam's steps keep their size however flat the sigmoid gets, so logits
+    pushed on and on end as flat primary colours. `render` reports how far they overshoot the
+    sigmoid's useful range, for the optimiser to hold them back.
+    """
+
+    def logits(self) -> tf.Tensor:
+        raise NotImplementedError
+
+    def render(self) -> tuple[tf.Tensor, tf.Tensor]:
+        logits = self.logits()
+        return tf.sigmoid(logits), overshoot(logits)
+
+    def __call__(self) -> tf.Tensor:
+        return tf.sigmoid(self.logits())
 
     def constrain(self) -> None:
         pass
 
 
-class FourierImage(Unconstrained):
+class FourierImage(Squashed):
     """Image = sigmoid(colour decorrelation of the inverse FFT of a 1/f-scaled free spectrum)."""
 
     def __init__(self, batch: int, size: int):
@@ -96,11 +124,11 @@ class FourierImage(Unconstrained):
         self.real.assign(both[:, 0])
         self.imag.assign(both[:, 1])
 
-    def __call__(self) -> tf.Tensor:
+    def logits(self) -> tf.Tensor:
         spectrum = tf.complex(self.real * self.scale, self.imag * self.scale)
         planes = tf.signal.irfft2d(spectrum, fft_length=[self.size, self.size]) / 4.0  # (B, 3, S, S)
         decorrelated = tf.transpose(planes, [0, 2, 3, 1])
-        return tf.sigmoid(tf.tensordot(decorrelated, self.colour, axes=1))
+        return tf.tensordot(decorrelated, self.colour, axes=1)
 
 
 # Amplitude spectra of natural photographs fall off as 1/f^alpha with alpha close to 1 (Field 1987;
@@ -109,7 +137,7 @@ NATURAL_AMPLITUDE_EXPONENT = 1.0
 MACO_CONTRAST = 2.0  # standard deviations of a plane before the sigmoid: a full, unclipped range
 
 
-class MacoImage(Unconstrained):
+class MacoImage(Squashed):
     """Magnitude-constrained image: only the Fourier phase is free.
 
     The magnitude spectrum is fixed to a natural-image power law, so every image the optimiser
@@ -135,10 +163,10 @@ class MacoImage(Unconstrained):
         self.phase.assign(stack(lambda i: np.random.default_rng([seed, self.size, i, 0x3A]).uniform(-np.pi, np.pi, shape),
                                 indices))
 
-    def __call__(self) -> tf.Tensor:
+    def logits(self) -> tf.Tensor:
         spectrum = tf.complex(self.magnitude * tf.cos(self.phase), self.magnitude * tf.sin(self.phase))
         planes = tf.signal.irfft2d(spectrum, fft_length=[self.size, self.size])  # (B, 3, S, S)
         mean, variance = tf.nn.moments(planes, axes=[2, 3], keepdims=True)
         standard = MACO_CONTRAST * (planes - mean) / tf.sqrt(variance + 1e-8)
         decorrelated = tf.transpose(standard, [0, 2, 3, 1])
-        return tf.sigmoid(tf.tensordot(decorrelated, self.colour, axes=1))
+        return tf.tensordot(decorrelated, self.colour, axes=1)
