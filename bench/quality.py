@@ -4,10 +4,11 @@
 
 Every run's images are scored the same way: the final 8-bit images run back through the model,
 as they are and averaged over small jitters and rescalings (robust activation); the share of units
-that fire on their own image among those that fire in any run (alive); the median share of clipped
+that fire on their own image among those that can fire (that fire in any run, or on an image found
+by a direct probe of their largest pre-activation: alive); the median share of clipped
 8-bit values; selectivity (the share of filters whose own image excites them more than any other
-image of the set); the share of spectral energy above half the Nyquist frequency; and the
-optimisation time each run needs to reach the robust activation the Keras-example loop,
+image of the set); the share of spectral energy above half the Nyquist frequency; the mean of each
+colour channel; and the optimisation time each run needs to reach the robust activation the Keras-example loop,
 tf-keras-vis and the Lucid recipe end with.
 """
 
@@ -51,6 +52,11 @@ def time_to_reach(points, level: float) -> float | None:
     return None
 
 
+def mean_rgb(images: np.ndarray) -> str:
+    """The mean of each colour channel over the images: a colour cast shows as one far from the others."""
+    return "/".join(f"{value:.0f}" for value in images.reshape(-1, 3).mean(axis=0))
+
+
 def runs_for(target, filters: list[int], size: int, lucid_steps: int) -> list[runners.Run]:
     fs = CHECKPOINTS["filterscope"]
     runs = [runners.filterscope(target, filters, m, size, max(fs), fs) for m in ("fourier", "pixel", "maco")]
@@ -69,12 +75,13 @@ def report(layer: str, target, filters: list[int], size: int, runs: list[runners
     curves = {run.name: curve(run, target, filters) for run in runs}
     finals = {run.name: max(run.checkpoints, key=lambda c: c[1])[2] for run in runs}
     alive = {name: runners.alive(target, images, filters) for name, images in finals.items()}
-    can_fire = np.any(list(alive.values()), axis=0)
+    can_fire = np.any(list(alive.values()) + [runners.can_fire(target, filters)], axis=0)
     baselines = [name for name in curves if name.startswith(("keras", "tf-keras-vis", "lucid"))]
     levels = {name: curves[name][-1][3] for name in baselines}
-    print(f"\n{layer}: {len(filters)} filters, {size} px, {int(can_fire.sum())} fire in some run; final images")
+    print(f"\n{layer}: {len(filters)} filters, {size} px, {int(can_fire.sum())} can fire (in some run or a direct probe); "
+          "final images")
     header = (f"{'run':28} {'steps':>5} {'opt s':>7} {'activation':>10} {'robust':>8} {'alive':>6} {'clipped':>7} "
-              f"{'select':>6} {'HF':>6}")
+              f"{'select':>6} {'HF':>6} {'mean RGB':>11}")
     for name in baselines:
         header += f" | {'to ' + name.split()[0] + ' s':>12} {'faster':>7}"
     print(header)
@@ -84,7 +91,7 @@ def report(layer: str, target, filters: list[int], size: int, runs: list[runners
         live = alive[run.name][can_fire].mean() if can_fire.any() else 0.0
         clipped = float(np.median(quality.clipped_share(images)))
         row = (f"{run.name:28} {step:5d} {seconds:7.1f} {plain:10.1f} {robust:8.1f} {live:6.2f} {clipped:7.3f} "
-               f"{runners.selectivity(target, images, filters):6.2f} {high:6.3f}")
+               f"{runners.selectivity(target, images, filters):6.2f} {high:6.3f} {mean_rgb(images):>11}")
         for name in baselines:
             mine, theirs = time_to_reach(curves[run.name], levels[name]), time_to_reach(curves[name], levels[name])
             row += f" | {mine:12.1f} {theirs / mine:6.1f}x" if mine else f" | {'not reached':>12} {'':>7}"

@@ -299,6 +299,28 @@ def selectivity(target: LayerTarget, images: np.ndarray, filters: list[int]) -> 
     return float(np.mean([np.argmax(means[:, j]) == j for j in range(len(filters))]))
 
 
+def can_fire(target: LayerTarget, filters: list[int], size: int = 64, steps: int = 300) -> np.ndarray:
+    """Whether each unit fires on some image in range, found without any of the methods compared:
+    signed-gradient steps on raw pixels in [0, 1] that push the unit's largest pre-activation."""
+    rng = np.random.default_rng(7)
+    pixels = tf.Variable(rng.uniform(0.4, 0.6, (len(filters), size, size, 3)).astype(np.float32))
+    units = tf.constant(filters, tf.int32)
+
+    @tf.function(jit_compile=False)
+    def push():
+        with tf.GradientTape() as tape:
+            pre, _ = target.activations(pixels)
+            own = tf.gather(pre, units, axis=3, batch_dims=1)
+            peak = tf.reduce_max(tf.reshape(own, [len(filters), -1]), axis=1)
+        pixels.assign(tf.clip_by_value(pixels + 0.01 * tf.sign(tape.gradient(tf.reduce_sum(peak), pixels)), 0.0, 1.0))
+        return peak
+
+    best = np.full(len(filters), -np.inf)
+    for _ in range(steps):
+        best = np.maximum(best, push().numpy())
+    return best > 0
+
+
 def alive(target: LayerTarget, images: np.ndarray, filters: list[int]) -> np.ndarray:
     return quality.fires(target, tf.constant(images.astype(np.float32) / 255.0), tf.constant(filters, tf.int32),
                          Objective.channel)

@@ -7,7 +7,7 @@ filled-in defaults and the documentation follow from the row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from core.errors import InvalidRequest
@@ -27,8 +27,6 @@ class MethodSpec:
     description: str
     learning_rate: float
     transforms: bool
-    # Objectives that need another step size with this method, and why is in the description.
-    learning_rate_for: dict[Objective, float] = field(default_factory=dict)
     diversity: bool = True
     objectives: frozenset[Objective] = frozenset(Objective)
     limitation: str = ""  # said when a request asks for what the method does not support
@@ -40,8 +38,8 @@ class MethodSpec:
     # the objective is a mean over the feature map, so each pixel's gradient goes as 1/pixels.
     scales_from_size: int | None = None
 
-    def default_learning_rate(self, objective: Objective, image_size: int | None = None) -> float:
-        rate = self.learning_rate_for.get(objective, self.learning_rate)
+    def default_learning_rate(self, image_size: int | None = None) -> float:
+        rate = self.learning_rate
         if self.scales_from_size and image_size:
             rate *= (image_size / self.scales_from_size) ** 2
         return rate
@@ -54,9 +52,6 @@ METHODS: dict[Method, MethodSpec] = {
     Method.fourier: MethodSpec(
         "Fourier-space image with decorrelated colour and robustness transforms (default).",
         learning_rate=2.4, transforms=True,
-        # Pushing a unit down with fourier's large step saturates the sigmoid, which then has no
-        # gradient left: `negative` takes a smaller one.
-        learning_rate_for={Objective.negative: 0.05},
     ),
     Method.pixel: MethodSpec("pixels optimised directly.", learning_rate=0.01, transforms=False),
     Method.seed: MethodSpec(
@@ -106,7 +101,7 @@ def fill(method: Method, objective: Objective, diversity: int, precision: Precis
     spec = METHODS[method]
     return FilledParams(
         method=method, objective=objective, diversity=diversity, precision=precision, steps=steps,
-        image_size=image_size, learning_rate=learning_rate or spec.default_learning_rate(objective, image_size), seed=seed,
+        image_size=image_size, learning_rate=learning_rate or spec.default_learning_rate(image_size), seed=seed,
         transforms=spec.transforms if transforms is None else transforms,
     )
 
@@ -136,9 +131,8 @@ def objective_descriptions() -> str:
 
 def learning_rate_description() -> str:
     def default(method: Method, spec: MethodSpec) -> str:
-        special = "".join(f" ({rate:g} for objective `{o.value}`)" for o, rate in spec.learning_rate_for.items())
         scaled = f" x (image_size/{spec.scales_from_size})^2" if spec.scales_from_size else ""
-        return f"{method.value} {spec.learning_rate:g}{scaled}{special}"
+        return f"{method.value} {spec.learning_rate:g}{scaled}"
 
     return "Step size; default per method: " + ", ".join(default(m, s) for m, s in METHODS.items()) + "."
 

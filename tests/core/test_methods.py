@@ -24,7 +24,7 @@ def test_every_method_and_objective_has_a_row():
 def test_defaults_come_from_the_method_row(method):
     row = methods.METHODS[method]
     params = filled(method)
-    assert params.learning_rate == row.default_learning_rate(params.objective, params.image_size)
+    assert params.learning_rate == row.default_learning_rate(params.image_size)
     assert params.transforms == row.transforms
     assert filled(method, learning_rate=0.123, transforms=not row.transforms).learning_rate == 0.123
 
@@ -33,12 +33,6 @@ def test_the_seed_methods_step_grows_with_the_pixels_its_mean_spreads_over():
     assert filled(Method.seed, image_size=64).learning_rate == 500.0
     assert filled(Method.seed, image_size=128).learning_rate == 4 * 500.0
     assert filled(Method.fourier, image_size=128).learning_rate == filled(Method.fourier, image_size=64).learning_rate
-
-
-def test_an_objective_can_have_its_own_step_size_for_a_method():
-    assert filled(Method.fourier, Objective.negative).learning_rate == 0.05
-    assert filled(Method.fourier, Objective.channel).learning_rate == 2.4
-    assert filled(Method.pixel, Objective.negative).learning_rate == 0.01
 
 
 def test_what_a_method_does_not_support_is_refused_with_its_reason():
@@ -61,7 +55,7 @@ def test_an_objective_refuses_a_layer_output_of_the_other_kind():
 def test_descriptions_name_every_method_and_default():
     assert all(f"`{m.value}`" in methods.method_descriptions() for m in Method)
     assert all(f"`{o.value}`" in methods.objective_descriptions() for o in Objective)
-    assert "fourier 2.4 (0.05 for objective `negative`)" in methods.learning_rate_description()
+    assert "fourier 2.4, pixel 0.01, seed 500 x (image_size/64)^2, maco 0.2" in methods.learning_rate_description()
     assert "on for fourier and maco" in methods.transforms_description()
 
 

@@ -29,9 +29,11 @@ WARMUP_FRACTION = 0.1  # share of the steps spent on the pre-activation objectiv
 # median clipped share falls from 6-7 % to 2-3 %).
 FINAL_STEP_SHARE = 0.3
 # Weight of the saturation penalty, in units of each image's own objective: large enough that
-# colour stays inside the sigmoid's range (clipped share at block3 of vgg16-hed 2.7 % -> 0 %), small
-# enough that the objective loses nothing measurable.
-SATURATION_WEIGHT = 0.2
+# colour stays inside the sigmoid's range also for a weak unit (block1_conv2 filter 1 of vgg16-hed:
+# 3.4 % clipped at 0.2, 1.1 % at 1), small enough that the objective loses nothing measurable (block3
+# robust activation 322 at 0.2, 325 at 1). It also lets `negative` take the full step: the sigmoid no
+# longer saturates and loses its gradient.
+SATURATION_WEIGHT = 1.0
 
 StepCallback = Callable[[int], None]
 
