@@ -8,6 +8,9 @@ MAX_LEARNING_RATE = 50000.0  # above seed's default at 512 px (32,000), so any f
 MAX_SEED = 2**31 - 1
 MAX_DIVERSITY = 8
 
+MAX_IMAGE_WAIT = 120  # seconds an image request may be held (`?wait=`) until its image exists
+IMAGE_WAIT_POLL = 0.2  # seconds between looks for the image a held request waits for
+
 DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_SEED = 0

@@ -38,6 +38,12 @@ class ImageNotFound(FilterscopeError):
     slug, title = "image-not-found", "Image not found"
 
 
+class Cancelled(FilterscopeError):
+    """A job stopped at a client's request (DELETE); the images it finished are kept."""
+
+    slug, title = "cancelled", "Cancelled"
+
+
 class NotFinished(FilterscopeError):
     slug, title = "not-finished", "Not finished"
 

@@ -60,7 +60,16 @@ class Settings(BaseSettings):
     max_request_cost: int = Field(2 * 10**9, gt=0, description="Largest filters x diversity x steps x pixels "
                                   "one request may ask for.")
     redis_timeout: float = Field(1.0, gt=0, description="Seconds the API waits for Redis before answering 503.")
+    browser_image_wait: int = Field(60, ge=0, le=120, description="Seconds an image URL loaded by a browser "
+                                     "(`Sec-Fetch-Dest: image`, as an <img> tag does) is held for its image when "
+                                     "the URL names no `wait`: a page cannot poll an <img>.")
+    cors_origins: str = Field("*", description="Comma-separated origins whose pages may call the API from a "
+                              "browser (`*`: any; empty: none). Keys travel in a header, never in cookies.")
     record_ttl: int = Field(30 * 86400, gt=0, description="Seconds a visualisation record lives after its last POST.")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def effective_redis_url(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -15,9 +16,10 @@ from redis.retry import Retry
 
 from core import __version__
 from core.settings import Settings, get_settings
-from service import problems
+from service import docs, problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
+from service.http_methods import HttpMethods
 from service.images.fastpath import ImageCache, ImageFastPath
 from service.images.router import router as images_router
 from service.metrics import Metrics
@@ -25,6 +27,7 @@ from service.metrics import router as metrics_router
 from service.models.router import router as models_router
 from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
+from service.visualizations.units import router as units_router
 
 DESCRIPTION = """
 Filterscope synthesises the image that most excites one filter of one layer of a trained CNN
@@ -73,13 +76,21 @@ def async_client(url: str, timeout: float) -> AsyncRedis:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API; `settings` default to the environment's."""
-    app = FastAPI(title="Filterscope", version=__version__, description=DESCRIPTION, lifespan=lifespan)
-    app.state.settings = settings or get_settings()
+    app = FastAPI(title="Filterscope", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    app.state.settings = settings = settings or get_settings()
     problems.install(app)
+    docs.install(app)
     app.add_middleware(UploadSizeLimit)
     app.add_middleware(AccessControl)  # before any body is read: the key, the rate
-    app.add_middleware(ImageFastPath)  # outermost: a cached image costs nothing else
+    app.add_middleware(ImageFastPath)  # a cached image costs nothing else
+    app.add_middleware(HttpMethods)  # HEAD as GET, also on the fast path
+    # Outermost, so that every answer (fast-path images and problems too) carries the CORS headers.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["*"],
+                       allow_headers=["Content-Type", "X-API-Key", "Last-Event-ID", "If-None-Match"],
+                       expose_headers=["Location", "Content-Location", "Retry-After", "ETag", "X-Frame-Count"],
+                       max_age=600)
 
-    for router in (visualizations_router, images_router, models_router, health_router, metrics_router):
+    for router in (visualizations_router, units_router, images_router, models_router, health_router, metrics_router):
         app.include_router(router)
     return app

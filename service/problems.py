@@ -26,6 +26,7 @@ STATUS = {
     errors.NotFound.slug: 404,
     errors.ImageNotFound.slug: 404,
     errors.NotFinished.slug: 409,
+    errors.Cancelled.slug: 409,
     errors.ModelNotReady.slug: 409,
     errors.ModelUnavailable.slug: 409,
     errors.ModelIdTaken.slug: 409,

@@ -17,7 +17,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from core import defaults
-from core.errors import ModelUnavailable, RenderFailed, StaleModel
+from core.errors import Cancelled, ModelUnavailable, RenderFailed, StaleModel
 from core.settings import get_settings
 from core.spec import RenderSpec
 from core.standard import STANDARD_MODELS, find_weights
@@ -52,20 +52,27 @@ class JobProgress:
         self.last = now
         try:
             jobs.write_progress(self.job, Progress(step=step, steps=steps))
+            cancelled = jobs.is_cancelled(self.job.connection, self.job.id)
         except RedisError as error:  # progress is a courtesy: rendering goes on through a blip
             log.warning("progress of %s not written: %s", self.job.id, error)
+            return
+        if cancelled:
+            raise Cancelled(f"Visualisation {self.job.id} was cancelled at step {step} of {steps}; the images "
+                            "finished before are kept.")
 
 
 def render(spec: dict) -> dict:
     job = get_current_job()
     started = time.monotonic()
     try:
+        if jobs.is_cancelled(job.connection, job.id):  # cancelled as a worker took it from the queue
+            raise Cancelled(f"Visualisation {job.id} was cancelled before it started.")
         result = render_spec(RenderSpec.model_validate(spec), job)
     except Exception as error:
         job.retries_left = 0  # rendering again would fail again: requeues are for dead workers
         jobs.write_error(job, JobError.of(error))
         log.warning("visualisation %s failed: %s", job.id, error)
-        count(job, "failed", started, 0)
+        count(job, "cancelled" if isinstance(error, Cancelled) else "failed", started, 0)
         raise
     count(job, "finished", started, sum(spec["params"]["steps"] for _ in result["rendered"]))
     return result

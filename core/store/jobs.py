@@ -14,6 +14,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from core import defaults
+from core.store import keys
 from core.errors import FilterscopeError, RenderFailed
 
 ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
@@ -123,6 +124,17 @@ def write_progress(job: Job, progress: Progress) -> None:
 def read_progress(job: Job) -> Progress | None:
     raw = job.get_meta(refresh=False).get("progress")
     return Progress(**raw) if raw else None
+
+
+def cancel(redis: Redis, job: Job, ttl: int) -> None:
+    """Stop a job: a queued one leaves the queue, a running one stops at its next progress report."""
+    redis.set(keys.cancelled(job.id), 1, ex=ttl)
+    if job.get_status(refresh=True) != JobStatus.STARTED:
+        job.cancel()
+
+
+def is_cancelled(redis: Redis, job_id: str) -> bool:
+    return bool(redis.exists(keys.cancelled(job_id)))
 
 
 def write_error(job: Job, error: JobError) -> None:

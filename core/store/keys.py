@@ -16,6 +16,7 @@ REVOKED_MODELS = PREFIX + "revoked-models"
 JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators
 STATS = PREFIX + "stats:workers"  # hash of counters the workers keep: jobs by outcome, seconds, steps
 LIMITS = PREFIX + "limits"  # prefix of the rate limiter's moving windows
+VISUALIZATIONS = PREFIX + "visualizations"  # sorted set: record id by its last request, for listing newest first
 
 
 def image(content_key: str) -> str:
@@ -31,6 +32,16 @@ def derived(name: str) -> str:
 def visualization(visualization_id: str) -> str:
     """A visualisation's record (JSON)."""
     return f"{PREFIX}visualization:{visualization_id}"
+
+
+def image_record(content_key: str) -> str:
+    """The id of a record that holds this image, to render it again once the cache evicted it."""
+    return f"{PREFIX}image-record:{content_key}"
+
+
+def cancelled(job_id: str) -> str:
+    """Set while a job is to stop: its worker looks at it with every progress report."""
+    return f"{PREFIX}cancelled:{job_id}"
 
 
 def lock(job_id: str) -> str:

@@ -3,11 +3,13 @@ first `created_at` stays."""
 
 from __future__ import annotations
 
+import time
+
 from pydantic import BaseModel
 from redis import Redis
 
 from core.spec import FilledParams, ImageTarget, RenderSpec
-from core.store import keys
+from core.store import keys, uploads
 
 
 class VisualizationRecord(BaseModel):
@@ -33,8 +35,26 @@ def save(redis: Redis, record: VisualizationRecord, ttl: int) -> VisualizationRe
         pipe.set(name, record.model_dump_json(), nx=True, ex=ttl)
         pipe.expire(name, ttl)
         pipe.get(name)
-        _, _, stored = pipe.execute()
+        for image in record.images:
+            pipe.set(keys.image_record(image.key), record.id, ex=ttl)
+        # The index orders by last request, the time each record's TTL starts again from: what
+        # scores older than the TTL name has expired, and the index itself ends with the last record.
+        now = time.time()
+        pipe.zadd(keys.VISUALIZATIONS, {record.id: now})
+        pipe.zremrangebyscore(keys.VISUALIZATIONS, "-inf", now - ttl)
+        pipe.expire(keys.VISUALIZATIONS, ttl)
+        stored = pipe.execute()[2]
     return VisualizationRecord.model_validate_json(stored) if stored else record
+
+
+def holding(redis: Redis, image_key: str) -> VisualizationRecord | None:
+    """A record one of whose images has this key, if one is still kept and its model was not deleted
+    or replaced since (its images are gone for good then)."""
+    record_id = redis.get(keys.image_record(image_key))
+    record = load(redis, record_id.decode()) if record_id else None
+    if record is None or uploads.revoked(redis, [uploads.owner(record.model, record.fingerprint)])[0]:
+        return None
+    return record
 
 
 def load(redis: Redis, visualization_id: str) -> VisualizationRecord | None:

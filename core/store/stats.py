@@ -7,7 +7,7 @@ from redis import Redis
 
 from core.store import keys
 
-OUTCOMES = ("finished", "failed")
+OUTCOMES = ("finished", "failed", "cancelled")
 
 
 def record_job(redis: Redis, outcome: str, seconds: float, image_steps: int) -> None:

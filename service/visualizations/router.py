@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from core.content import etag, is_key
@@ -16,7 +16,7 @@ from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep,
 from service.images.animation import frame_count
 from service.models.catalog import renderable_model
 from service.problems import responses
-from service.visualizations import montages
+from service.visualizations import listing, montages
 from service.visualizations.schemas import Visualization, VisualizationRequest
 from service.visualizations.service import Visualizations
 from service.visualizations.validation import build_record
@@ -80,6 +80,30 @@ def create_visualization(
         return JSONResponse(resource, status_code=200, headers={"Content-Location": location})
     return JSONResponse(resource, status_code=202, headers={"Location": location,
                                                             "Retry-After": str(settings.retry_after)})
+
+
+@router.get("", response_model=listing.VisualizationPage, summary="Visualisations, most recently requested first",
+            description="Filter by `model`, `layer` and `status`; page with `cursor` (from `next_cursor`).",
+            responses=responses({422: "Invalid field"}))
+def list_visualizations(
+    visualizations: VisualizationsDep,
+    model: Annotated[str | None, Query(max_length=128)] = None,
+    layer: Annotated[str | None, Query(max_length=256)] = None,
+    status: Annotated[Literal["queued", "running", "finished", "failed", "cancelled", "expired"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> listing.VisualizationPage:
+    return listing.page(visualizations, model, layer, status, limit, cursor)
+
+
+@router.delete("/{visualization_id}", response_model=Visualization, summary="Cancel a queued or running visualisation",
+               description="Stops its job (a running one within a step or so); images finished before stay cached "
+               "and listed. The visualisation then reads `cancelled`; POST it again to render the rest.",
+               responses=responses({401: "Missing or wrong API key", 404: "Unknown visualisation"}))
+def cancel_visualization(visualization_id: str, visualizations: VisualizationsDep) -> Visualization:
+    record = load_record(visualizations, visualization_id)
+    visualizations.cancel(record)
+    return visualizations.describe(record, visualizations.cached(record))
 
 
 @router.get("/{visualization_id}", response_model=Visualization, summary="Status, progress and images",

@@ -5,10 +5,11 @@ Defaults, limits and descriptions come from the method and objective tables in c
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from core import defaults, methods
 from core.quality import ImageQuality
@@ -44,10 +45,13 @@ class Params(BaseModel):
 
     @field_validator("learning_rate", mode="before")
     @classmethod
-    def accept_integral_learning_rate(cls, value: object) -> object:
-        # Strict floats refuse `1`, yet a JSON client cannot tell 1 from 1.0.
+    def accept_integral_learning_rate(cls, value: object, info: ValidationInfo) -> object:
+        # Strict floats refuse `1`, yet a JSON client cannot tell 1 from 1.0; nor can a query string.
         if isinstance(value, int) and not isinstance(value, bool):
             return float(value)
+        if info.mode == "string" and isinstance(value, str):
+            with suppress(ValueError):
+                return float(value)
         return value
 
     def filled(self, default_precision: Precision = "float32") -> FilledParams:
@@ -103,9 +107,10 @@ class ImageEntry(BaseModel):
 
 class Visualization(BaseModel):
     id: str
-    status: Literal["queued", "running", "finished", "failed", "expired"] = Field(
-        description="`expired`: images left the cache (or their model was deleted or replaced) and were not "
-        "queued again; `error` says why. POST the request again to render them.")
+    status: Literal["queued", "running", "finished", "failed", "cancelled", "expired"] = Field(
+        description="`cancelled`: stopped by DELETE (images finished before are listed). `expired`: images left the "
+        "cache (or their model was deleted or replaced) and were not queued again; `error` says why. POST the "
+        "request again to render them.")
     model: str
     layer: str
     filters: list[int | None]

@@ -14,7 +14,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 
 from core import defaults
-from core.errors import FilterscopeError, KeyRequired, ModelNotReady, ModelUnavailable, RenderFailed, StaleModel
+from core.errors import Cancelled, FilterscopeError, KeyRequired, ModelNotReady, ModelUnavailable, RenderFailed, StaleModel
 from core.settings import Settings
 from core.spec import ImageTarget
 from core.store import jobs, keys, records, work
@@ -114,6 +114,7 @@ class Visualizations:
         check_room(self.redis, self.settings, client)
 
     def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
+        self.redis.delete(keys.cancelled(record.id))  # a new job after a cancelled one
         self.queue.enqueue(
             defaults.RENDER_TASK,
             record.spec(targets).model_dump(mode="json"),
@@ -127,6 +128,12 @@ class Visualizations:
             retry=Retry(max=defaults.MAX_REQUEUES),  # spent only when a worker dies mid-job
         )
         self.redis.incr(keys.JOBS_CREATED)
+
+    def cancel(self, record: VisualizationRecord) -> None:
+        """Stop its job if queued or running; images already made stay in the cache."""
+        job = jobs.fetch(self.redis, record.id)
+        if status_of(job) in ACTIVE:
+            jobs.cancel(self.redis, job, self.settings.job_timeout)
 
     def describe(self, record: VisualizationRecord, cached: dict[str, ImageMeta],
                  refusal: FilterscopeError | None = None) -> Visualization:
@@ -161,12 +168,17 @@ def job_status(job: Job | None, complete: bool, refused: bool = False) -> str:
     if status == JobStatus.STARTED:
         return "running"
     if status in ENDED_BADLY:
-        return "failed"
+        return "cancelled" if status == JobStatus.CANCELED or cancelled_by_request(job) else "failed"
     return "expired" if refused else "queued"  # missing images not queued again, and why; or on their way
 
 
+def cancelled_by_request(job: Job) -> bool:
+    recorded = jobs.read_error(job)
+    return recorded is not None and recorded.slug == Cancelled.slug
+
+
 def error_of(job: Job | None, status: str, refusal: FilterscopeError | None) -> dict | None:
-    if status == "failed":
+    if status in ("failed", "cancelled"):
         return job_problem(failure_of(job))
     if status == "expired" and refusal is not None:
         return job_problem(JobError.of(refusal))
@@ -183,7 +195,9 @@ def progress_of(job: Job | None, finished: bool, steps: int) -> Progress:
 def failure_of(job: Job) -> JobError:
     """Why the job ended badly: the error its worker recorded, or what RQ knows."""
     status = status_of(job)
-    if status in (JobStatus.STOPPED, JobStatus.CANCELED):
+    if status == JobStatus.CANCELED:
+        return JobError.of(Cancelled(f"Visualisation {job.id} was cancelled before it started."))
+    if status == JobStatus.STOPPED:
         return JobError.of(RenderFailed(f"The job was {status.value}."))
     recorded = jobs.read_error(job)
     if recorded is not None:

@@ -18,7 +18,9 @@ def test_importing_the_app_and_its_command_does_not_import_tensorflow():
 def test_openapi_docs_describe_every_route_with_an_example(api):
     spec = api.get("/openapi.json").json()
     routes = {(path, method) for path, methods in spec["paths"].items() for method in methods}
-    assert routes == {("/v1/visualizations", "post"), ("/v1/visualizations/{visualization_id}", "get"),
+    assert routes == {("/v1/visualizations", "post"), ("/v1/visualizations", "get"),
+                      ("/v1/visualizations/{visualization_id}", "get"), ("/v1/visualizations/{visualization_id}", "delete"),
+                      ("/v1/models/{model}/layers/{layer}/filters/{unit}.png", "get"),
                       ("/v1/visualizations/{visualization_id}/grid.png", "get"),
                       ("/v1/visualizations/{visualization_id}/progress.webp", "get"), ("/v1/images/{key}.png", "get"),
                       ("/v1/models", "get"), ("/v1/models", "post"), ("/v1/models/{model_id}", "get"),

@@ -101,10 +101,10 @@ def test_an_evicted_image_is_rendered_again_with_the_same_bytes(api, tiny, run_j
     original = api.get(evicted).content
     redis.delete(keys.image(evicted.split("/")[-1].removesuffix(".png")))
     assert api.get(evicted).content == original  # this process still holds it in memory ...
-    api.app.state.image_cache.clear()  # ... another replica, or this one later, does not
-    assert api.get(evicted).status_code == 404
+    api.app.state.image_cache.clear()  # ... another replica, or this one later, does not: it queues it again
+    assert api.get(evicted).status_code == 202
 
-    again = api.post("/v1/visualizations", json=body)
+    again = api.post("/v1/visualizations", json=body)  # joins that job
     assert again.status_code == 202 and queued_targets(redis, again.json()["id"]) == [3]
     run_jobs()
     assert api.get(evicted).content == original  # deterministic: the same bytes as before
