@@ -312,7 +312,8 @@ def can_fire(target: LayerTarget, filters: list[int], size: int = 64, steps: int
             pre, _ = target.activations(pixels)
             own = tf.gather(pre, units, axis=3, batch_dims=1)
             peak = tf.reduce_max(tf.reshape(own, [len(filters), -1]), axis=1)
-        pixels.assign(tf.clip_by_value(pixels + 0.01 * tf.sign(tape.gradient(tf.reduce_sum(peak), pixels)), 0.0, 1.0))
+            total = tf.reduce_sum(peak)
+        pixels.assign(tf.clip_by_value(pixels + 0.01 * tf.sign(tape.gradient(total, pixels)), 0.0, 1.0))
         return peak
 
     best = np.full(len(filters), -np.inf)

@@ -27,6 +27,7 @@ from service.metrics import router as metrics_router
 from service.models.router import router as models_router
 from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
+from service.visualizations.events import router as events_router
 from service.visualizations.units import router as units_router
 
 DESCRIPTION = """
@@ -91,6 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["Location", "Content-Location", "Retry-After", "ETag", "X-Frame-Count"],
                        max_age=600)
 
-    for router in (visualizations_router, units_router, images_router, models_router, health_router, metrics_router):
+    for router in (visualizations_router, events_router, units_router, images_router, models_router, health_router, metrics_router):
         app.include_router(router)
     return app

@@ -21,6 +21,7 @@ def test_openapi_docs_describe_every_route_with_an_example(api):
     assert routes == {("/v1/visualizations", "post"), ("/v1/visualizations", "get"),
                       ("/v1/visualizations/{visualization_id}", "get"), ("/v1/visualizations/{visualization_id}", "delete"),
                       ("/v1/models/{model}/layers/{layer}/filters/{unit}.png", "get"),
+                      ("/v1/visualizations/{visualization_id}/events", "get"),
                       ("/v1/visualizations/{visualization_id}/grid.png", "get"),
                       ("/v1/visualizations/{visualization_id}/progress.webp", "get"), ("/v1/images/{key}.png", "get"),
                       ("/v1/models", "get"), ("/v1/models", "post"), ("/v1/models/{model_id}", "get"),
