@@ -11,6 +11,14 @@ MAX_DIVERSITY = 8
 MAX_IMAGE_WAIT = 120  # seconds an image request may be held (`?wait=`) until its image exists
 IMAGE_WAIT_POLL = 0.2  # seconds between looks for the image a held request waits for
 
+# Webhooks: a failed delivery is retried after 2, 8, 32, 128 and 512 seconds, then given up.
+WEBHOOK_FIRST_RETRY = 2.0
+WEBHOOK_BACKOFF = 4.0
+WEBHOOK_ATTEMPTS = 6
+WEBHOOK_TIMEOUT = 10.0  # seconds a receiver has to answer
+WEBHOOK_POLL = 1.0  # seconds between a dispatcher's rounds
+WEBHOOK_BATCH = 100  # watched visualisations and due deliveries looked at per round
+
 DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_SEED = 0

@@ -63,9 +63,17 @@ class Settings(BaseSettings):
     browser_image_wait: int = Field(60, ge=0, le=120, description="Seconds an image URL loaded by a browser "
                                      "(`Sec-Fetch-Dest: image`, as an <img> tag does) is held for its image when "
                                      "the URL names no `wait`: a page cannot poll an <img>.")
+    webhook_hosts: str = Field("", description="Comma-separated hosts that `callback_url` may name (`*.example.com` "
+                               "for a domain); empty: webhooks off.")
+    webhook_secret: str = Field("", description="The Standard Webhooks secret (`whsec_` + base64) that signs every "
+                                "webhook; receivers verify with it.")
     cors_origins: str = Field("*", description="Comma-separated origins whose pages may call the API from a "
                               "browser (`*`: any; empty: none). Keys travel in a header, never in cookies.")
     record_ttl: int = Field(30 * 86400, gt=0, description="Seconds a visualisation record lives after its last POST.")
+
+    @property
+    def webhook_host_list(self) -> list[str]:
+        return [host.strip().lower() for host in self.webhook_hosts.split(",") if host.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

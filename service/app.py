@@ -3,6 +3,7 @@ that workers publish to Redis."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from redis.retry import Retry
 
 from core import __version__
 from core.settings import Settings, get_settings
+from core.store.images import ImageStore
 from service import docs, problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
@@ -27,6 +29,8 @@ from service.metrics import router as metrics_router
 from service.models.router import router as models_router
 from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
+from service.visualizations.service import Visualizations
+from service.webhooks import Dispatcher
 from service.visualizations.events import router as events_router
 from service.visualizations.units import router as units_router
 
@@ -53,13 +57,23 @@ async def lifespan(app: FastAPI):
     fast = [async_client(url, settings.redis_timeout) for url in (settings.effective_cache_redis_url,
                                                                    settings.effective_redis_url)]
     app.state.image_cache = ImageCache(*fast, settings.api_cache_bytes)
+    dispatcher = start_webhooks(app) if settings.webhook_host_list and settings.webhook_secret else None
     try:
         yield
     finally:
+        if dispatcher is not None:
+            dispatcher.cancel()
         for client in (app.state.redis, app.state.cache_redis):
             client.close()
         for client in fast:
             await client.aclose()
+
+
+def start_webhooks(app: FastAPI) -> asyncio.Task:
+    settings = app.state.settings
+    images = ImageStore(app.state.cache_redis, app.state.redis, settings.image_ttl)
+    dispatcher = Dispatcher(app.state.redis, settings, Visualizations(app.state.redis, settings, images))
+    return asyncio.get_running_loop().create_task(dispatcher.run(), name="webhooks")
 
 
 def sync_client(url: str, timeout: float) -> Redis:

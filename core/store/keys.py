@@ -16,6 +16,8 @@ REVOKED_MODELS = PREFIX + "revoked-models"
 JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators
 STATS = PREFIX + "stats:workers"  # hash of counters the workers keep: jobs by outcome, seconds, steps
 LIMITS = PREFIX + "limits"  # prefix of the rate limiter's moving windows
+WEBHOOK_WATCH = PREFIX + "webhooks:watch"  # sorted set: ids of visualisations with callbacks, until they end
+WEBHOOK_DELIVERIES = PREFIX + "webhooks:deliveries"  # sorted set: delivery (JSON) by when it is due
 VISUALIZATIONS = PREFIX + "visualizations"  # sorted set: record id by its last request, for listing newest first
 
 
@@ -37,6 +39,11 @@ def visualization(visualization_id: str) -> str:
 def image_record(content_key: str) -> str:
     """The id of a record that holds this image, to render it again once the cache evicted it."""
     return f"{PREFIX}image-record:{content_key}"
+
+
+def callbacks(visualization_id: str) -> str:
+    """Set of the callback URLs to call when the visualisation ends."""
+    return f"{PREFIX}callbacks:{visualization_id}"
 
 
 def cancelled(job_id: str) -> str:

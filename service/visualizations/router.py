@@ -15,6 +15,7 @@ from service.caching import DERIVED, cached_response, not_modified
 from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep, RedisDep, SettingsDep
 from service.images.animation import frame_count
 from service.models.catalog import renderable_model
+from service import webhooks
 from service.problems import responses
 from service.visualizations import listing, montages
 from service.visualizations.schemas import Visualization, VisualizationRequest
@@ -63,11 +64,15 @@ def create_visualization(
     client: ClientDep,
     metrics: MetricsDep,
 ) -> JSONResponse:
+    if request.callback_url is not None:
+        webhooks.check_callback(request.callback_url, settings)
     model = renderable_model(redis, settings, request.model)
     record = build_record(request, model, settings.default_precision)
     cached = visualizations.cached(record)
     visualizations.admit(record, cached, client)
     record = visualizations.save(record)
+    if request.callback_url is not None:
+        webhooks.subscribe(redis, record.id, request.callback_url, settings.record_ttl)
     queued = visualizations.ensure_rendered(record, cached, client)
     metrics.cache.labels("miss" if queued else "hit").inc()
     log.info("visualisation %s: %s (%s %s, %d images)", record.id, "queued" if queued else "cached", record.model,

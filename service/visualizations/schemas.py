@@ -80,6 +80,9 @@ class VisualizationRequest(BaseModel):
         description=f"1 to {defaults.MAX_FILTERS} distinct channel (or class) indices; omitted for objective `layer`.",
     )
     params: Params = Field(default_factory=Params)
+    callback_url: str | None = Field(None, max_length=2048, strict=True, description="Called (POST, signed as "
+                                     "Standard Webhooks describe) when the visualisation finishes or fails; its host "
+                                     "must be in the server's allow-list. Not part of the visualisation's identity.")
 
     @field_validator("filters")
     @classmethod
