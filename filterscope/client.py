@@ -92,7 +92,7 @@ class Client:
         self.http.close()
 
     def models(self) -> list[dict]:
-        return checked(self.http.get("/v1/models")).json()["models"]
+        return checked(self.http.get("/v1/models")).json()
 
     def submit(self, model: str, layer: str, filters: Iterable[int] | None = None, **params) -> Visualization:
         """Queue (or find cached) the filters' images; params as in the API (steps, image_size, method, ...)."""
@@ -185,7 +185,7 @@ class AsyncClient:
         await self.http.aclose()
 
     async def models(self) -> list[dict]:
-        return checked(await self.http.get("/v1/models")).json()["models"]
+        return checked(await self.http.get("/v1/models")).json()
 
     async def submit(self, model: str, layer: str, filters: Iterable[int] | None = None, **params) -> Visualization:
         answer = checked(await self.http.post("/v1/visualizations", json=request_body(model, layer, filters, params)))

@@ -18,7 +18,7 @@ from redis.retry import Retry
 from core import __version__
 from core.settings import Settings, get_settings
 from core.store.images import ImageStore
-from service import docs, problems
+from service import docs, gallery, problems
 from service.access import AccessControl, Limiter
 from service.health import router as health_router
 from service.http_methods import HttpMethods
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings = settings or get_settings()
     problems.install(app)
     docs.install(app)
+    gallery.install(app)
     app.add_middleware(UploadSizeLimit)
     app.add_middleware(AccessControl)  # before any body is read: the key, the rate
     app.add_middleware(ImageFastPath)  # a cached image costs nothing else
