@@ -1,4 +1,4 @@
-"""`filterscope up | api | worker | render`. The worker and the renderer are imported only when
+"""`filterscope up | api | worker | render | remote`. The worker and the renderer are imported only when
 they are run, so the API's command never loads TensorFlow."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.methods import METHODS, OBJECTIVES, method_descriptions, objective_descriptions
+from filterscope import remote
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -147,6 +148,14 @@ def parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=cmd_worker)
 
     render = commands.add_parser("render", help="render one visualisation straight to PNG files (no Redis)")
+    add_param_flags(render)
+    render.set_defaults(handler=cmd_render)
+    remote.add_parser(commands, add_param_flags)
+    return root
+
+
+def add_param_flags(render: argparse.ArgumentParser) -> None:
+    """The request's fields as flags, shared by `render` and `remote render`."""
     render.add_argument("--model", default="vgg16-hed")
     render.add_argument("--layer", required=True)
     render.add_argument("--filters", type=parse_filters, help="comma-separated, e.g. 0,1,2 (not with --objective layer)")
@@ -162,8 +171,6 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", type=int)
     render.add_argument("--transforms", choices=["on", "off"])
     render.add_argument("--out", type=Path, default=Path("."), help="directory for the PNG files")
-    render.set_defaults(handler=cmd_render)
-    return root
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import sys
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from core.errors import FilterscopeError
+from core.errors import FilterscopeError, InvalidRequest
 from core.settings import get_settings
 from service.visualizations.schemas import VisualizationRequest
 from service.visualizations.validation import build_record
@@ -27,14 +27,28 @@ def request_from(args: argparse.Namespace) -> VisualizationRequest:
     return VisualizationRequest(model=args.model, layer=args.layer, filters=args.filters or None, params=params)
 
 
+def flag_of(location: tuple) -> str:
+    """The command-line flag behind a field of the request (`params.image_size` -> `--image-size`)."""
+    name = next((str(part) for part in reversed(location) if not isinstance(part, int)), "request")
+    return "--" + name.replace("_", "-")
+
+
 def render_to_files(args: argparse.Namespace) -> int:
     try:
         request = request_from(args)
         settings = get_settings()
         loaded = current(settings).get(request.model)
         record = build_record(request, loaded.info, settings.default_precision)
-    except (ValidationError, FilterscopeError) as error:
-        print(f"filterscope render: {error}", file=sys.stderr)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            print(f"filterscope render: {flag_of(error['loc'])}: {error['msg']}", file=sys.stderr)
+        return 2
+    except InvalidRequest as error:
+        field = tuple(error.field.split("[")[0].split("."))
+        print(f"filterscope render: {flag_of(field)}: {error.reason}", file=sys.stderr)
+        return 2
+    except FilterscopeError as error:
+        print(f"filterscope render: {error.detail}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     spec = record.spec()

@@ -65,3 +65,21 @@ def test_images_an_earlier_version_kept_in_the_state_redis_are_moved_out(redis, 
     redis.set(keys.visualization("kept"), b"{}")
     assert drop_images(settings.effective_redis_url) == 1501
     assert [key for key in redis.keys("*")] == [keys.visualization("kept").encode()]
+
+
+def test_render_errors_read_like_the_apis_and_name_the_flag(tmp_path, vgg16, capsys):
+    assert main(["render", "--layer", "block1_conv1", "--filters", "0", "--steps", "0", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("filterscope render: --steps: ") and "greater than or equal to 1" in error
+    assert "validation error" not in error and "pydantic" not in error
+    assert main(["render", "--layer", "block1_conv1", "--filters", "999", "--out", str(tmp_path)]) == 2
+    assert "--filters: filter 999 is out of range" in capsys.readouterr().err
+    assert main(["render", "--model", "nope", "--layer", "x", "--filters", "0", "--out", str(tmp_path)]) == 2
+    assert "known models: vgg16-hed, vgg16" in capsys.readouterr().err
+
+
+def test_render_names_both_weight_directories_when_weights_are_missing(tmp_path, settings, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert main(["render", "--model", "vgg16", "--layer", "block1_conv1", "--filters", "0", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert str(settings.effective_weights_dir) in error and str(tmp_path / "keras" / "models") in error, error

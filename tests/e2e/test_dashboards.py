@@ -59,3 +59,18 @@ def test_a_running_visualization_is_cancelled_over_http(api_process, worker_proc
 
         ended = client.wait(running, on_progress=cancel_when_started, timeout=120)
         assert ended.status == "cancelled" and ended.progress.step < 4000
+
+
+def test_the_remote_command_renders_lists_and_reports_problems_like_the_api(api_process, worker_process, tmp_path,
+                                                                             capsys):
+    from filterscope.cli import main
+
+    url = ["remote", "--url", api_process.base_url]
+    assert main(url + ["render", "--layer", "block2_conv1", "--filters", "3", "--steps", "12", "--image-size", "32",
+                       "--seed", "505", "--out", str(tmp_path)]) == 0
+    assert decode_png((tmp_path / "block2_conv1-filter0003-0.png").read_bytes()).shape == (32, 32, 3)
+    assert main(url + ["list", "--layer", "block2_conv1"]) == 0
+    assert "finished  vgg16-hed block2_conv1 filters [3]" in capsys.readouterr().out
+    assert main(url + ["render", "--layer", "block2_conv1", "--filters", "3", "--steps", "0", "--out",
+                       str(tmp_path)]) == 2
+    assert "filterscope remote: params.steps: " in capsys.readouterr().err

@@ -14,7 +14,7 @@ import numpy as np
 from core.errors import FilterscopeError, ModelUnavailable, UnusableModel
 from core.models import VECTOR_LAYERS, VGG16_HED, VISUALISABLE_LAYERS, LayerInfo, ModelInfo
 from core.settings import Settings
-from core.standard import STANDARD_MODELS, find_weights
+from core.standard import STANDARD_MODELS, find_weights, weights_dirs
 from core.store.uploads import UploadRecord
 from worker.engine.target import LayerTarget, Preprocessing
 from worker.models import vgg16_hed
@@ -142,13 +142,16 @@ class ModelRegistry:
             return self._loaded(model_id, vgg16_hed.DISPLAY_NAME, model, path, vgg16_hed.PREPROCESSING, "builtin")
         if model_id in STANDARD_MODELS:
             return self._load_standard(model_id)
-        raise UnknownModel(f"unknown model {model_id!r}")
+        known = ", ".join([VGG16_HED, *STANDARD_MODELS])
+        raise UnknownModel(f"unknown model {model_id!r}; known models: {known} (and uploads, through the API)")
 
     def _load_standard(self, model_id: str) -> LoadedModel:
         standard = STANDARD_MODELS[model_id]
         path = find_weights(standard, self.weights_dir)
         if path is None:
-            raise UnknownModel(f"the weights of {model_id!r} ({standard.weights_file}) are not in {self.weights_dir}")
+            places = " nor in ".join(str(directory) for directory in weights_dirs(self.weights_dir))
+            raise UnknownModel(f"the weights of {model_id!r} ({standard.weights_file}) are not in {places}; put the "
+                               "file in either (nothing is downloaded)")
         # A file path as `weights` loads it; nothing is downloaded.
         model = getattr(keras.applications, standard.application)(weights=str(path))
         return self._loaded(model_id, standard.name, model, path, standard.preprocessing_spec(), "standard")
