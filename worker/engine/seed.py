@@ -25,22 +25,27 @@ from worker.engine.target import LayerTarget
 class FilterActivationRegulariser(keras.regularizers.Regularizer):
     """Penalty = minus each image's objective on its own filter (its mean activation by default).
 
+    It sits on the chosen layer's output before its activation function and applies that function
+    itself, so that a unit silent after its ReLU still has a gradient: its strongest positions, as
+    in the other methods (at block2_conv2 of vgg16-hed, 96 px, 8 of 8 filters fire instead of 3).
     The filters sit in a variable so that a compiled dream model can be reused for other filters;
-    each step's per-image objective is kept in another, for the curves.
+    each step's per-image objective is kept in another.
     """
 
-    def __init__(self, batch: int, objective: Objective):
+    def __init__(self, batch: int, objective: Objective, activation):
         self.objective = OBJECTIVES[objective]
+        self.activation = keras.activations.get(activation)
         self.filters = tf.Variable(tf.zeros((batch,), tf.int32), trainable=False, name="dream_filters")
         self.last = tf.Variable(tf.zeros((batch,)), trainable=False, name="dream_objective")
 
-    def __call__(self, activations):
-        value = self.objective.quantity(activations, self.filters)
-        self.last.assign(value)
+    def __call__(self, pre):
+        post = self.activation(pre)
+        self.last.assign(self.objective.reported(pre, post, self.filters))
+        score = self.objective.score(pre, post, self.filters, tf.constant(0.0))
         # Keras divides activity penalties by the batch size; undo it so that every image gets
         # the gradient of its own objective, however many images share the batch.
-        batch = tf.cast(tf.shape(activations)[0], activations.dtype)
-        return -self.objective.direction * tf.reduce_sum(value) * batch
+        batch = tf.cast(tf.shape(pre)[0], pre.dtype)
+        return -tf.reduce_sum(score) * batch
 
 
 class DreamImages(keras.layers.Layer):
@@ -86,13 +91,12 @@ class DreamModel:
         self.dense = keras.layers.Dense(batch * size * size * 3, use_bias=False, name="dream")
         images = DreamImages(size, name="dream_images")(self.dense(unit))
         pre = target.model(images)
-        self.regulariser = FilterActivationRegulariser(batch, objective)
-        # The frozen model ends before the chosen layer's activation function; that activation,
-        # applied here, carries the penalty, so it sits on the chosen layer's output while the
-        # model shared with other jobs is never modified.
-        scored = keras.layers.Activation(target.activation, activity_regularizer=self.regulariser,
-                                         name="filter_objective")(pre)
-        self.model = keras.Model(unit, scored, name="dream")
+        self.regulariser = FilterActivationRegulariser(batch, objective, target.activation)
+        # The frozen model ends before the chosen layer's activation function: the penalty sits on
+        # its output there (and applies the activation itself), so the model shared with other jobs
+        # is never modified.
+        scored = keras.layers.Identity(activity_regularizer=self.regulariser, name="filter_objective")(pre)
+        self.model = keras.Model(unit, keras.layers.Activation(target.activation)(scored), name="dream")
         self.optimizer = keras.optimizers.SGD(learning_rate=1.0)
         self.model.compile(optimizer=self.optimizer, loss=None, jit_compile=False)
         self.reporter = _StepReporter(self)
