@@ -6,7 +6,7 @@ Every run's images are scored the same way: the final 8-bit images run back thro
 as they are and averaged over small jitters and rescalings (robust activation); the share of units
 that fire on their own image among those that can fire (that fire in any run, or on an image found
 by a direct probe of their largest pre-activation: alive); the median share of clipped
-8-bit values; selectivity (the share of filters whose own image excites them more than any other
+8-bit values, and the share within 10 of 0 or 255 (near: flat, posterised colour); selectivity (the share of filters whose own image excites them more than any other
 image of the set); the share of spectral energy above half the Nyquist frequency; the mean of each
 colour channel; and the optimisation time each run needs to reach the robust activation the Keras-example loop,
 tf-keras-vis and the Lucid recipe end with.
@@ -81,7 +81,7 @@ def report(layer: str, target, filters: list[int], size: int, runs: list[runners
     print(f"\n{layer}: {len(filters)} filters, {size} px, {int(can_fire.sum())} can fire (in some run or a direct probe); "
           "final images")
     header = (f"{'run':28} {'steps':>5} {'opt s':>7} {'activation':>10} {'robust':>8} {'alive':>6} {'clipped':>7} "
-              f"{'select':>6} {'HF':>6} {'mean RGB':>11}")
+              f"{'near':>6} {'select':>6} {'HF':>6} {'mean RGB':>11}")
     for name in baselines:
         header += f" | {'to ' + name.split()[0] + ' s':>12} {'faster':>7}"
     print(header)
@@ -90,7 +90,8 @@ def report(layer: str, target, filters: list[int], size: int, runs: list[runners
         images = finals[run.name]
         live = alive[run.name][can_fire].mean() if can_fire.any() else 0.0
         clipped = float(np.median(quality.clipped_share(images)))
-        row = (f"{run.name:28} {step:5d} {seconds:7.1f} {plain:10.1f} {robust:8.1f} {live:6.2f} {clipped:7.3f} "
+        near = float(np.mean((images <= 10) | (images >= 245)))
+        row = (f"{run.name:28} {step:5d} {seconds:7.1f} {plain:10.1f} {robust:8.1f} {live:6.2f} {clipped:7.3f} {near:6.3f} "
                f"{runners.selectivity(target, images, filters):6.2f} {high:6.3f} {mean_rgb(images):>11}")
         for name in baselines:
             mine, theirs = time_to_reach(curves[run.name], levels[name]), time_to_reach(curves[name], levels[name])
