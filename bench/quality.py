@@ -5,10 +5,11 @@
 Every run's images are scored the same way: the final 8-bit images run back through the model,
 as they are and averaged over small jitters and rescalings (robust activation); the share of units
 that fire on their own image among those that can fire (that fire in any run, or on an image found
-by a direct probe of their largest pre-activation: alive); the median share of clipped
-8-bit values, and the share within 10 of 0 or 255 (near: flat, posterised colour); selectivity (the share of filters whose own image excites them more than any other
-image of the set); the share of spectral energy above half the Nyquist frequency; the mean of each
-colour channel; and the optimisation time each run needs to reach the robust activation the Keras-example loop,
+by a direct probe of their largest pre-activation: alive); the median share of clipped 8-bit
+values, and the share within 10 of 0 or 255 (near: flat, posterised colour); selectivity (the share
+of filters whose own image excites them more than any other image of the set); the share of
+spectral energy above half the Nyquist frequency; the mean of each colour channel; and the
+optimisation time each run needs to reach the robust activation the Keras-example loop,
 tf-keras-vis and the Lucid recipe end with.
 """
 
