@@ -24,6 +24,7 @@ from service.visualizations.schemas import Visualization
 
 ProgressCallback = Callable[[Progress], None]
 TERMINAL = ("finished", "failed", "cancelled", "expired")
+STREAM_TIMEOUT = httpx.Timeout(30.0, read=60.0)  # the server pings a quiet stream every 15 s
 
 
 class ProblemError(Exception):
@@ -79,11 +80,37 @@ class ServerSentEvents:
         return None
 
 
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    return {"X-API-Key": api_key} if api_key else {}
+
+
+def list_query(model: str | None, layer: str | None, status: str | None) -> dict[str, str]:
+    return {name: value for name, value in (("model", model), ("layer", layer), ("status", status)) if value}
+
+
+def ending(events: ServerSentEvents, line: str, on_progress: ProgressCallback | None) -> Visualization | None:
+    """Feed one line of an event stream; the visualisation once its final event arrived."""
+    if (parsed := events.feed(line)) is None:
+        return None
+    name, data = parsed
+    if name == "progress" and on_progress:
+        on_progress(Progress.model_validate(data))
+    return Visualization.model_validate(data) if name in TERMINAL else None
+
+
+def events_path(visualization: Visualization | str) -> str:
+    visualization_id = visualization if isinstance(visualization, str) else visualization.id
+    return f"/v1/visualizations/{visualization_id}/events"
+
+
+def failed(done: Visualization) -> ProblemError:
+    return ProblemError(done.error or {"status": None, "title": done.status, "detail": f"visualisation {done.status}"})
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None):
-        headers = {"X-API-Key": api_key} if api_key else {}
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self.http = httpx.Client(base_url=base_url, headers=auth_headers(api_key), timeout=timeout, transport=transport)
 
     def __enter__(self) -> Client:
         return self
@@ -107,7 +134,7 @@ class Client:
 
     def list(self, model: str | None = None, layer: str | None = None, status: str | None = None) -> Iterator[Visualization]:
         """Every visualisation matching the filters, newest first, page after page."""
-        query = {name: value for name, value in (("model", model), ("layer", layer), ("status", status)) if value}
+        query = list_query(model, layer, status)
         while True:
             page = checked(self.http.get("/v1/visualizations", params=query)).json()
             yield from (Visualization.model_validate(item) for item in page["items"])
@@ -118,23 +145,16 @@ class Client:
     def wait(self, visualization: Visualization | str, on_progress: ProgressCallback | None = None,
              timeout: float = 3600.0) -> Visualization:
         """Follow its event stream until it ends; `on_progress` gets each progress report."""
-        visualization_id = visualization if isinstance(visualization, str) else visualization.id
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # a dropped stream is followed again
             events = ServerSentEvents()
-            with self.http.stream("GET", f"/v1/visualizations/{visualization_id}/events",
-                                  timeout=httpx.Timeout(self.http.timeout.connect, read=60.0)) as stream:
+            with self.http.stream("GET", events_path(visualization), timeout=STREAM_TIMEOUT) as stream:
                 if stream.status_code >= 400:
                     checked(httpx.Response(stream.status_code, content=stream.read(), headers=stream.headers))
                 for line in stream.iter_lines():
-                    if (parsed := events.feed(line)) is None:
-                        continue
-                    name, data = parsed
-                    if name == "progress" and on_progress:
-                        on_progress(Progress.model_validate(data))
-                    elif name in TERMINAL:
-                        return Visualization.model_validate(data)
-        raise TimeoutError(f"visualisation {visualization_id} did not end within {timeout} s")
+                    if (done := ending(events, line, on_progress)) is not None:
+                        return done
+        raise TimeoutError(f"{events_path(visualization)} did not end within {timeout} s")
 
     def image(self, url: str) -> bytes:
         return checked(self.http.get(url)).content
@@ -164,7 +184,7 @@ class Client:
         if done.status != "finished":
             done = self.wait(done, on_progress, timeout)
         if done.status != "finished":
-            raise ProblemError(done.error or {"status": None, "title": done.status, "detail": f"visualisation {done.status}"})
+            raise failed(done)
         if directory is not None:
             self.save_images(done, directory)
         return done
@@ -175,8 +195,8 @@ class AsyncClient:
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None):
-        headers = {"X-API-Key": api_key} if api_key else {}
-        self.http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self.http = httpx.AsyncClient(base_url=base_url, headers=auth_headers(api_key), timeout=timeout,
+                                      transport=transport)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -201,7 +221,7 @@ class AsyncClient:
 
     async def list(self, model: str | None = None, layer: str | None = None,
                    status: str | None = None) -> AsyncIterator[Visualization]:
-        query = {name: value for name, value in (("model", model), ("layer", layer), ("status", status)) if value}
+        query = list_query(model, layer, status)
         while True:
             page = checked(await self.http.get("/v1/visualizations", params=query)).json()
             for item in page["items"]:
@@ -212,23 +232,16 @@ class AsyncClient:
 
     async def wait(self, visualization: Visualization | str, on_progress: ProgressCallback | None = None,
                    timeout: float = 3600.0) -> Visualization:
-        visualization_id = visualization if isinstance(visualization, str) else visualization.id
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             events = ServerSentEvents()
-            async with self.http.stream("GET", f"/v1/visualizations/{visualization_id}/events",
-                                        timeout=httpx.Timeout(self.http.timeout.connect, read=60.0)) as stream:
+            async with self.http.stream("GET", events_path(visualization), timeout=STREAM_TIMEOUT) as stream:
                 if stream.status_code >= 400:
                     checked(httpx.Response(stream.status_code, content=await stream.aread(), headers=stream.headers))
                 async for line in stream.aiter_lines():
-                    if (parsed := events.feed(line)) is None:
-                        continue
-                    name, data = parsed
-                    if name == "progress" and on_progress:
-                        on_progress(Progress.model_validate(data))
-                    elif name in TERMINAL:
-                        return Visualization.model_validate(data)
-        raise TimeoutError(f"visualisation {visualization_id} did not end within {timeout} s")
+                    if (done := ending(events, line, on_progress)) is not None:
+                        return done
+        raise TimeoutError(f"{events_path(visualization)} did not end within {timeout} s")
 
     async def image(self, url: str) -> bytes:
         return checked(await self.http.get(url)).content
@@ -250,7 +263,7 @@ class AsyncClient:
         if done.status != "finished":
             done = await self.wait(done, on_progress, timeout)
         if done.status != "finished":
-            raise ProblemError(done.error or {"status": None, "title": done.status, "detail": f"visualisation {done.status}"})
+            raise failed(done)
         if directory is not None:
             await self.save_images(done, directory)
         return done

@@ -52,3 +52,12 @@ def test_the_gallery_lists_models_and_fills_a_layer_grid_with_real_images(api_pr
         browser.save_screenshot(screenshot)
     problems = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not problems, problems
+
+
+def test_an_img_tag_in_a_page_opened_from_disk_shows_the_units_picture(api_process, worker_process, browser, tmp_path):
+    unit = f"{api_process.base_url}/v1/models/vgg16-hed/layers/block4_conv2/filters/7.png?image_size=32&steps=12&seed=601"
+    page = tmp_path / "dashboard.html"
+    page.write_text(f'<!doctype html><html><body><img id="unit" src="{unit}"></body></html>')
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 180).until(
+        lambda b: b.execute_script("const i = document.getElementById('unit'); return i.complete && i.naturalWidth") == 32)
