@@ -100,6 +100,9 @@ def filterscope(target: LayerTarget, filters: list[int], method: str, size: int,
         dream.train(target.preprocessing.to_input(tf.constant(noise)).numpy(), filters, params, on_step)
     else:
         ascent.run(filters, params, on_step)
+        # The last checkpoint is what a job returns: after the extra steps for still-silent units.
+        clock.lap()
+        run.checkpoints[-1] = (clock.total, steps, to_8bit(ascent.images()))
     return run
 
 
