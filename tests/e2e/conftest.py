@@ -41,19 +41,25 @@ def worker_process(service_env, e2e_redis, data_dir):
         stop(process)
 
 
-@pytest.fixture(scope="session")
-def api_process(service_env, data_dir):
+def start_api(env: dict[str, str], log_path) -> subprocess.Popen:
+    """The API under uvicorn on a free port, ready to answer."""
     port = free_port()
-    with open(data_dir / "api.log", "wb") as log:
+    with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port)],
-            env=service_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
-        process.base_url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: httpx.get(process.base_url + "/healthz").status_code == 200, 60, "API start", process)
-        yield process
-        stop(process)
+    process.base_url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: httpx.get(process.base_url + "/healthz").status_code == 200, 60, "API start", process)
+    return process
+
+
+@pytest.fixture(scope="session")
+def api_process(service_env, data_dir):
+    process = start_api(service_env, data_dir / "api.log")
+    yield process
+    stop(process)
 
 
 @pytest.fixture(scope="session")
