@@ -10,12 +10,12 @@ from core.content import etag, is_key
 from core.errors import (KeyRequired, ModelNotReady, ModelUnavailable, NotFinished, NotFound, StaleModel, TooCostly,
                          TooMuchWork)
 from core.store.records import VisualizationRecord
+from service import webhooks
 from service.access import client_of
 from service.caching import DERIVED, cached_response, not_modified
 from service.dependencies import ClientDep, ImageStoreDep, JsonBody, MetricsDep, RedisDep, SettingsDep
 from service.images.animation import frame_count
 from service.models.catalog import renderable_model
-from service import webhooks
 from service.problems import responses
 from service.visualizations import listing, montages
 from service.visualizations.schemas import Visualization, VisualizationRequest
@@ -71,9 +71,9 @@ def create_visualization(
     cached = visualizations.cached(record)
     visualizations.admit(record, cached, client)
     record = visualizations.save(record)
-    if request.callback_url is not None:
-        webhooks.subscribe(redis, record.id, request.callback_url, settings.record_ttl)
     queued = visualizations.ensure_rendered(record, cached, client)
+    if request.callback_url is not None:  # called when it ends, also when it already has
+        webhooks.subscribe(redis, record.id, request.callback_url, settings.record_ttl)
     metrics.cache.labels("miss" if queued else "hit").inc()
     log.info("visualisation %s: %s (%s %s, %d images)", record.id, "queued" if queued else "cached", record.model,
              record.layer, len(record.images))
