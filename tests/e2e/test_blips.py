@@ -73,7 +73,9 @@ def test_with_redis_frozen_healthz_answers_at_once_and_the_rest_fail_fast(blip_s
             slowest = time.monotonic() - started
     finally:
         redis.process.send_signal(signal.SIGCONT)
-    assert max(health) < 0.1, health
+    # A health check blocked on Redis would take its 1 s timeout; on a busy 2-core machine one answer
+    # may still wait a few hundred ms for the CPU, so the typical one is held to 0.1 s.
+    assert sorted(health)[len(health) // 2] < 0.1 and max(health) < 0.8, health
     assert {answer.status_code for answer in answers} == {503} and slowest < 3, slowest
     assert answers[0].headers["content-type"] == "application/problem+json" and answers[0].headers["retry-after"]
 
