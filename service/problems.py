@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import errors
 from core.store.jobs import JobError
+from service.routes import allowed_methods
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -158,7 +159,10 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
-        return Problem(exc.status_code, slug, detail, headers=getattr(exc, "headers", None)).response(request.url.path)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = (headers or {}) | {"Allow": ", ".join(allowed_methods(request.app, request.scope))}
+        return Problem(exc.status_code, slug, detail, headers=headers).response(request.url.path)
 
     @app.exception_handler(RedisError)
     async def on_redis(request: Request, exc: RedisError):
