@@ -15,6 +15,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 MB = 1024**2
 
 
+def comma_separated(text: str) -> list[str]:
+    """The non-empty items of a comma-separated setting, stripped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FILTERSCOPE_", extra="ignore")
 
@@ -73,11 +78,11 @@ class Settings(BaseSettings):
 
     @property
     def webhook_host_list(self) -> list[str]:
-        return [host.strip().lower() for host in self.webhook_hosts.split(",") if host.strip()]
+        return [host.lower() for host in comma_separated(self.webhook_hosts)]
 
     @property
     def cors_origin_list(self) -> list[str]:
-        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+        return comma_separated(self.cors_origins)
 
     @property
     def effective_redis_url(self) -> str:
@@ -101,7 +106,7 @@ class Settings(BaseSettings):
 
     @property
     def api_key_set(self) -> set[str]:
-        return {key.strip() for key in self.api_keys.split(",") if key.strip()}
+        return set(comma_separated(self.api_keys))
 
     @property
     def anonymous(self) -> bool:
