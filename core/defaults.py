@@ -23,6 +23,10 @@ DEFAULT_STEPS = 128
 DEFAULT_IMAGE_SIZE = 128
 DEFAULT_SEED = 0
 
+# Work costing more than the bulk threshold (FILTERSCOPE_BULK_COST) waits in this queue, beside the
+# interactive one named by FILTERSCOPE_QUEUE_NAME; workers take interactive work first.
+BULK_QUEUE_SUFFIX = "-bulk"
+
 # Job functions, by their import path: a queued job names the function a worker runs.
 RENDER_TASK = "worker.tasks.render"
 INSPECT_TASK = "worker.tasks.inspect"

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
         "a full cache evicts only images. Unset: the images share REDIS_URL.",
     )
     data_dir: Path = Field(Path("data"), description="Model files and the private Redis' data.")
-    queue_name: str = "filterscope"
+    queue_name: str = Field("filterscope", description="The interactive queue; bulk work waits in `<name>-bulk`.")
+    bulk_cost: int = Field(10**8, gt=0, description="Requests whose new work costs more than this (images x steps x "
+                           "pixels: about 48 filters at the defaults) wait in the bulk queue, which workers serve "
+                           "only when no interactive work waits.")
     job_timeout: int = Field(3600, gt=0, description="Seconds a render job may run before it is failed.")
     result_ttl: int = Field(86400, gt=0, description="Seconds a finished job's record is kept.")
     failure_ttl: int = Field(7 * 86400, gt=0, description="Seconds a failed job's record is kept.")
@@ -45,9 +48,13 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(2048, gt=0, description="Activation memory a worker may use for one batch.")
     redis_maxmemory: str = Field("1gb", description="Memory cap of the image cache's private redis-server of "
                                  "`filterscope up` (least recently used images go when it is reached).")
-    state_redis_maxmemory: str = Field("512mb", description="Memory cap of the state's private redis-server of "
+    state_redis_maxmemory: str = Field("2gb", description="Memory cap of the state's private redis-server of "
+                                       "`filterscope up`, which also holds uploaded model files "
                                        "`filterscope up` (it never evicts: past it, writes are refused as 507).")
     weights_dir: Path | None = Field(None, description="Weights of the standard catalog; default <data_dir>/weights.")
+    model_store_url: str = Field("", description="Where uploaded models and added weights are stored for every "
+                                 "worker to fetch: an fsspec URL (`file:///srv/models`, `s3://bucket/models`); "
+                                 "empty: the state Redis (chunked, never evicted).")
     max_upload_mb: int = Field(200, gt=0, description="Largest .keras file accepted by POST /v1/models.")
     api_keys: str = Field("", description="Comma-separated keys; when set, every state-changing request needs X-API-Key.")
     default_precision: Precision = Field(

@@ -51,9 +51,18 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    if args.gpu is not None:
-        # Must be set before TensorFlow is imported: the process then sees only that GPU.
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
+    if args.gpus or args.processes:
+        from filterscope import supervisor
+
+        try:
+            targets = supervisor.devices(args.gpus, args.processes or 1)
+        except supervisor.NoGpus as error:
+            print(f"filterscope: {error}", file=sys.stderr)
+            return 2
+        return supervisor.supervise(targets, burst=args.burst)
+    if args.gpu is not None or args.cpu:
+        # Must be set before TensorFlow is imported: the process then sees only that GPU (or none).
+        os.environ["CUDA_VISIBLE_DEVICES"] = "" if args.cpu else str(args.gpu)
     from core.settings import get_settings
     from worker.main import run
 
@@ -142,8 +151,13 @@ def parser() -> argparse.ArgumentParser:
                              help="listen beyond loopback without API keys (anyone who can reach it may queue work)")
         command.set_defaults(handler=handler)
 
-    worker = commands.add_parser("worker", help="one worker process; run one per GPU")
-    worker.add_argument("--gpu", type=int, help="pin this worker to GPU N")
+    worker = commands.add_parser("worker", help="a worker process, or one per GPU (--gpus), supervised")
+    pinning = worker.add_mutually_exclusive_group()
+    pinning.add_argument("--gpus", help="'all' or GPU indices (0,1,...): one supervised worker process per GPU, "
+                         "pinned to it, restarted if it dies")
+    pinning.add_argument("--processes", type=int, help="N supervised worker processes on the CPU (no GPU)")
+    pinning.add_argument("--gpu", type=int, help="this one process, pinned to GPU N")
+    pinning.add_argument("--cpu", action="store_true", help="this one process, on the CPU even where GPUs are")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.set_defaults(handler=cmd_worker)
 

@@ -17,6 +17,7 @@ from redis.retry import Retry
 
 from core import __version__
 from core.settings import Settings, get_settings
+from core.store.files import model_files
 from core.store.images import ImageStore
 from service import docs, gallery, problems
 from service.access import AccessControl, Limiter
@@ -53,6 +54,7 @@ async def lifespan(app: FastAPI):
     app.state.redis = sync_client(settings.effective_redis_url, settings.redis_timeout)
     app.state.cache_redis = sync_client(settings.effective_cache_redis_url, settings.redis_timeout)
     app.state.limiter = Limiter(app.state.redis, settings)
+    app.state.model_files = model_files(settings.model_store_url, app.state.redis)
     app.state.metrics = Metrics(app.state.redis, settings.queue_name)
     fast = [async_client(url, settings.redis_timeout) for url in (settings.effective_cache_redis_url,
                                                                    settings.effective_redis_url)]

@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader
 from redis import Redis
 
 from core.settings import Settings
+from core.store.files import ModelFiles
 from core.store.images import ImageStore
 from service.images.fastpath import ImageCache
 from service.metrics import Metrics
@@ -52,12 +53,17 @@ def get_image_store(request: Request) -> ImageStore:
     return ImageStore(request.app.state.cache_redis, request.app.state.redis, request.app.state.settings.image_ttl)
 
 
+def get_model_files(request: Request) -> ModelFiles:
+    return request.app.state.model_files
+
+
 def get_image_cache(request: Request) -> ImageCache:
     return request.app.state.image_cache
 
 
 RedisDep = Annotated[Redis, Depends(get_redis)]
 ImageCacheDep = Annotated[ImageCache, Depends(get_image_cache)]
+ModelFilesDep = Annotated[ModelFiles, Depends(get_model_files)]
 ImageStoreDep = Annotated[ImageStore, Depends(get_image_store)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]

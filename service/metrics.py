@@ -41,7 +41,8 @@ class Metrics:
         yield CounterMetricFamily("filterscope_image_steps", "Optimisation steps rendered, one per image per step "
                                   "(its rate is the steps per second).", value=totals.get("image_steps", 0.0))
         depth = GaugeMetricFamily("filterscope_queue_depth", "Jobs waiting in each queue.", labels=["queue"])
-        depth.add_metric([self.queue_name], jobs.queue(self.redis, self.queue_name).count)
+        for name in jobs.queue_names(self.queue_name):
+            depth.add_metric([name], jobs.queue(self.redis, name).count)
         yield depth
         yield GaugeMetricFamily("filterscope_live_workers", "Workers with a fresh heartbeat.",
                                 value=len(jobs.live_workers(self.redis)))

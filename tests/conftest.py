@@ -19,6 +19,7 @@ from core.models import ModelInfo
 from core.preprocessing import preprocessing_spec
 from core.settings import Settings, get_settings
 from core.store import catalog, jobs, uploads
+from core.store.files import RedisFiles
 from tests.helpers import free_port, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def run_jobs(redis, settings):
     from worker.consumer import RenderWorker
 
     def run() -> None:
-        worker = RenderWorker([jobs.queue(redis, settings.queue_name)], connection=redis, serializer=JSONSerializer)
+        worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer)
         worker.work(burst=True, logging_level="WARNING")
 
     return run
@@ -122,17 +123,17 @@ class Inspected(NamedTuple):
 @pytest.fixture(scope="session")
 def tiny_upload(settings, registry) -> Inspected:
     """A small fixed CNN (conv1, conv2, classes) stored as an upload, inspected once."""
-    from service.models.uploads import store_file
-
-    path, fingerprint = store_file(TINY_MODEL_FILE.read_bytes(), settings.uploads_dir, "tiny")
-    record = uploads.UploadRecord(id="tiny", name="tiny CNN", fingerprint=fingerprint, file=str(path),
+    file_sha256 = RedisFiles(Redis.from_url(settings.effective_redis_url)).put(TINY_MODEL_FILE.read_bytes())
+    record = uploads.UploadRecord(id="tiny", name="tiny CNN", file_sha256=file_sha256,
                                   preprocessing=preprocessing_spec("none", (0.0, 1.0)), status="ready")
-    return Inspected(record, registry.get(record.id, record).info)
+    info = registry.get(record.id, record).info
+    return Inspected(record.model_copy(update={"fingerprint": info.fingerprint}), info)
 
 
 @pytest.fixture
 def tiny(redis, tiny_upload) -> str:
     """The tiny CNN uploaded and inspected: in the catalog, ready to render."""
+    RedisFiles(redis).put(TINY_MODEL_FILE.read_bytes())
     uploads.save(redis, tiny_upload.record)
     catalog.publish(redis, tiny_upload.info)
     return tiny_upload.record.id

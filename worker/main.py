@@ -55,9 +55,9 @@ def run(settings: Settings, burst: bool = False) -> None:
     configure_tensorflow()
     redis = Redis.from_url(settings.effective_redis_url)
     load_and_publish(settings, redis)
-    queue = jobs.queue(redis, settings.queue_name)
     name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
-    worker = RenderWorker([queue], connection=redis, serializer=JSONSerializer, name=name,
+    # Interactive work first: RQ takes a job from the first queue that has one.
+    worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer, name=name,
                           worker_ttl=defaults.WORKER_TTL, maintenance_interval=defaults.MAINTENANCE_INTERVAL)
     worker.upkeep = lambda: republish_missing(settings, redis)
     worker.work(burst=burst, logging_level="INFO")

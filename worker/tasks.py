@@ -8,7 +8,6 @@ import logging
 import time
 from contextlib import suppress
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable
 
 from redis import Redis
@@ -103,15 +102,16 @@ def inspect_model(job: Job, model_id: str) -> dict:
     redis = job.connection
     upload = uploads.get(redis, model_id)
     settings = get_settings()
+    registry = current(settings)
     try:
         if upload is not None:  # a user's file is loaded in a watched child first
-            probe(Path(upload.file), settings.inspection_memory_bytes, defaults.INSPECTION_TIMEOUT / 2)
-        loaded = current(settings).get(model_id, upload)
+            probe(registry.upload_file(upload), settings.inspection_memory_bytes, defaults.INSPECTION_TIMEOUT / 2)
+        loaded = registry.get(model_id, upload)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if upload is not None:
-            uploads.mark(redis, model_id, upload.fingerprint, "rejected", reason)
-            Path(upload.file).unlink(missing_ok=True)  # a rejected file is not kept
+            if uploads.mark(redis, model_id, upload.file_sha256, "rejected", reason):
+                registry.files.drop(upload.file_sha256)  # a rejected file is not kept
         elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
             catalog.record_failure(redis, model_id, path, reason)
         else:
@@ -121,7 +121,7 @@ def inspect_model(job: Job, model_id: str) -> dict:
         return {"model": model_id, "superseded": True}  # replaced or deleted while it was being loaded
     catalog.publish(redis, loaded.info)
     if upload is not None:
-        uploads.mark(redis, model_id, upload.fingerprint, "ready")
+        uploads.mark(redis, model_id, upload.file_sha256, "ready", fingerprint=loaded.info.fingerprint)
     publish_held(job)
     return {"model": model_id, "layers": len(loaded.info.layers), "fingerprint": loaded.info.fingerprint}
 

@@ -54,6 +54,50 @@ def queue(redis: Redis, name: str) -> Queue:
     return SweptQueue(name, connection=redis, serializer=JSONSerializer)
 
 
+def queue_names(base: str) -> list[str]:
+    """The interactive queue, then the bulk one: workers serve them in this order."""
+    return [base, base + defaults.BULK_QUEUE_SUFFIX]
+
+
+def queues(redis: Redis, base: str) -> list[Queue]:
+    return [queue(redis, name) for name in queue_names(base)]
+
+
+def priority_queue(redis: Redis, base: str, cost: int, bulk_cost: int) -> Queue:
+    """Where work of this cost (images x steps x pixels) waits: large sweeps in the bulk queue,
+    so that small interactive requests never wait behind them."""
+    return queue(redis, queue_names(base)[1 if cost > bulk_cost else 0])
+
+
+class QueuePlace(BaseModel):
+    queue: str = Field(description="`interactive` or `bulk` (requests costing more than the server's "
+                       "`FILTERSCOPE_BULK_COST`); workers take interactive work first.")
+    position: int = Field(description="Jobs a worker takes before this one (0: next).")
+    estimated_start_seconds: float | None = Field(
+        None, description="Rough seconds until a worker starts it: the jobs ahead times the mean job time so far, "
+        "shared by the live workers. Null before any job has finished.")
+
+
+def place(redis: Redis, job: Job, base: str) -> QueuePlace | None:
+    """Where a queued job stands: the jobs ahead of it in its queue, and all of the interactive
+    queue for bulk work."""
+    names = queue_names(base)
+    if job.origin not in names:
+        return None
+    own = queue(redis, job.origin).get_job_position(job.id)
+    if own is None:
+        return None
+    ahead = own + (queue(redis, names[0]).count if job.origin == names[1] else 0)
+    totals = {field.decode(): float(value) for field, value in redis.hgetall(keys.STATS).items()}
+    done = totals.get("jobs_finished", 0.0)
+    estimate = None
+    if done:
+        workers = max(1, len(live_workers(redis)))
+        estimate = round((ahead + 1) * totals.get("render_seconds", 0.0) / done / workers, 1)
+    return QueuePlace(queue="bulk" if job.origin == names[1] else "interactive", position=ahead,
+                      estimated_start_seconds=estimate)
+
+
 def fetch(redis: Redis, job_id: str) -> Job | None:
     try:
         return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
@@ -77,14 +121,14 @@ def requeue_abandoned(redis: Redis, queue_name: str) -> None:
     Idle workers sweep every MAINTENANCE_INTERVAL seconds; the API sweeps when it sees a running
     job, so an abandoned job is found even while every live worker is busy.
     """
-    sweeping = queue(redis, queue_name)
-    # RQ's own maintenance lock: a worker cleaning the registries and this sweep never run together.
-    if not sweeping.acquire_maintenance_lock():
-        return  # someone else is sweeping right now
-    try:
-        StartedJobRegistry(queue=sweeping).cleanup()
-    finally:
-        sweeping.release_maintenance_lock()
+    for sweeping in queues(redis, queue_name):
+        # RQ's own maintenance lock: a worker cleaning the registries and this sweep never run together.
+        if not sweeping.acquire_maintenance_lock():
+            continue  # someone else is sweeping this queue right now
+        try:
+            StartedJobRegistry(queue=sweeping).cleanup()
+        finally:
+            sweeping.release_maintenance_lock()
 
 
 def live_workers(redis: Redis) -> list[str]:

@@ -69,3 +69,13 @@ def client_work(client: str) -> str:
 def worker_models(worker_name: str) -> str:
     """The ids of the models one worker holds loaded (JSON list, expiring)."""
     return f"{PREFIX}worker-models:{worker_name}"
+
+
+def file(digest: str) -> str:
+    """Hash of a stored model file: size, chunks (written last)."""
+    return f"{PREFIX}file:{digest}"
+
+
+def file_chunk(digest: str, index: int) -> str:
+    """One chunk of a stored model file's bytes."""
+    return f"{PREFIX}file:{digest}:{index}"

@@ -47,7 +47,7 @@ def upload_entry(redis: Redis, model_id: str, info: ModelInfo | None) -> ModelIn
     record = uploads.get(redis, model_id)
     if record is None:
         return None
-    if info is not None and info.fingerprint == record.fingerprint and record.status == "ready":
+    if info is not None and record.fingerprint and info.fingerprint == record.fingerprint and record.status == "ready":
         return info
     return ModelInfo(id=record.id, name=record.name, source="upload", available=False,
                      status="rejected" if record.status == "rejected" else "inspecting", detail=record.detail,
@@ -74,8 +74,8 @@ def inspect_if_due(redis: Redis, settings: Settings, info: ModelInfo) -> None:
     An upload being inspected: see that its inspection goes on."""
     if info.status == "inspecting" and info.source == "standard":
         request_inspection(redis, settings, info.id)
-    elif info.status == "inspecting" and info.source == "upload" and info.fingerprint:
-        follow_inspection(redis, settings, info.id, info.fingerprint)
+    elif info.status == "inspecting" and info.source == "upload" and (record := uploads.get(redis, info.id)):
+        follow_inspection(redis, settings, info.id, record.file_sha256)
 
 
 def renderable_model(redis: Redis, settings: Settings, model_id: str) -> ModelInfo:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from redis import Redis
 from rq import Retry
 from rq.job import JobStatus
@@ -11,6 +9,7 @@ from rq.job import JobStatus
 from core import defaults
 from core.settings import Settings
 from core.store import jobs, keys, uploads
+from core.store.files import model_files
 from core.store.jobs import ENDED_BADLY, status_of
 
 
@@ -37,10 +36,10 @@ def request_inspection(redis: Redis, settings: Settings, model_id: str, version:
         )
 
 
-def follow_inspection(redis: Redis, settings: Settings, model_id: str, fingerprint: str) -> None:
+def follow_inspection(redis: Redis, settings: Settings, model_id: str, file_sha256: str) -> None:
     """Keep an upload's inspection going while it is polled: requeued if its worker died, asked
     again if Redis lost it, and the upload marked rejected if it failed for good."""
-    version = fingerprint[:16]
+    version = file_sha256[:16]
     job_id = inspection_job_id(model_id, version)
     job = jobs.fetch(redis, job_id)
     if status_of(job) == JobStatus.STARTED:  # its worker may have died: requeue it, then look again
@@ -53,7 +52,5 @@ def follow_inspection(redis: Redis, settings: Settings, model_id: str, fingerpri
         request_inspection(redis, settings, model_id, version)
     elif status in ENDED_BADLY:
         reason = f"the inspection was {status.value}: its worker stopped every time it tried"
-        uploads.mark(redis, model_id, fingerprint, "rejected", reason)
-        record = uploads.get(redis, model_id)
-        if record is not None and record.fingerprint == fingerprint:
-            Path(record.file).unlink(missing_ok=True)  # a rejected file is not kept
+        if uploads.mark(redis, model_id, file_sha256, "rejected", reason):
+            model_files(settings.model_store_url, redis).delete(file_sha256)  # a rejected file is not kept

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
@@ -11,7 +9,7 @@ from core.preprocessing import Mode
 from core.standard import STANDARD_MODELS
 from core.store import catalog as stored_catalog
 from core.store import uploads as stored_uploads
-from service.dependencies import ClientDep, ImageCacheDep, RedisDep, SettingsDep
+from service.dependencies import ClientDep, ImageCacheDep, ModelFilesDep, RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.inspection import request_inspection
 from service.problems import responses
@@ -57,6 +55,7 @@ def upload_model(
     settings: SettingsDep,
     _client: ClientDep,
     image_cache: ImageCacheDep,
+    files: ModelFilesDep,
     file: UploadFile = File(description="The .keras file."),
     id: str = Form(description="1-63 characters: a-z, 0-9, '.', '_', '-'."),
     name: str = Form(max_length=200, description="Display name."),
@@ -73,14 +72,16 @@ def upload_model(
     data = file.file.read(settings.max_upload_bytes + 1)
     uploads.check_archive(data, settings.max_upload_bytes)
     previous = stored_uploads.get(redis, id)
-    path, fingerprint = uploads.store_file(data, settings.uploads_dir, id)
-    stored_uploads.save(redis, stored_uploads.UploadRecord(id=id, name=name, preprocessing=spec,
-                                                           fingerprint=fingerprint, file=str(path)))
-    if previous is not None and previous.fingerprint != fingerprint:
+    file_sha256 = files.put(data)  # once, for every worker to fetch
+    stored_uploads.save(redis, stored_uploads.UploadRecord(id=id, name=name, preprocessing=spec, file_sha256=file_sha256))
+    if previous is not None:
+        # Its images stop being served until the new upload is inspected; they come back if it
+        # computes the same (a model saved again), since its fingerprint then owns them.
         stored_uploads.revoke(redis, id, previous.fingerprint)
         image_cache.revocations_changed()
-        Path(previous.file).unlink(missing_ok=True)
-    request_inspection(redis, settings, id, version=fingerprint[:16])
+        if previous.file_sha256 != file_sha256:
+            forget_file(redis, files, previous.file_sha256)
+    request_inspection(redis, settings, id, version=file_sha256[:16])
     info = catalog.get(redis, id, settings.effective_weights_dir)
     return JSONResponse(info.model_dump(mode="json"), status_code=202,
                         headers={"Location": f"/v1/models/{id}", "Retry-After": str(settings.retry_after)})
@@ -91,7 +92,7 @@ def upload_model(
                responses=responses({401: "Missing or wrong API key", 404: "Unknown model",
                                     409: "Not an uploaded model", 429: "Over the rate limit; see `Retry-After`"}))
 def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client: ClientDep,
-                 image_cache: ImageCacheDep) -> Response:
+                 image_cache: ImageCacheDep, files: ModelFilesDep) -> Response:
     record = stored_uploads.get(redis, model_id)
     if record is None:
         if catalog.get(redis, model_id, settings.effective_weights_dir) is not None:
@@ -100,4 +101,11 @@ def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client:
     stored_uploads.remove(redis, record)
     image_cache.revocations_changed()
     stored_catalog.unpublish(redis, model_id)
+    forget_file(redis, files, record.file_sha256)
     return Response(status_code=204)
+
+
+def forget_file(redis, files, file_sha256: str) -> None:
+    """Delete a stored model file that no upload refers to any more."""
+    if not stored_uploads.file_in_use(redis, file_sha256):
+        files.delete(file_sha256)

@@ -12,15 +12,11 @@ or metrics, and nothing may be a lambda, a function, a registered custom object,
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
-import os
 import re
-import tempfile
 import zipfile
-from pathlib import Path
 
 from core.errors import InvalidRequest, UploadTooLarge
 from core.models import VISUALISABLE_LAYERS
@@ -178,24 +174,3 @@ def check_visualisable(config: dict) -> None:
     classes = {layer.get("class_name") for layer in config.get("config", {}).get("layers", [])}
     if not classes & VISUALISABLE_LAYERS:
         raise InvalidRequest("file", "the model has no visualisable layer (a convolution, activation, join or Dense layer)")
-
-
-def store_file(data: bytes, uploads_dir: Path, model_id: str) -> tuple[Path, str]:
-    """Write atomically (temporary name, fsync, rename) and return the path and SHA-256.
-
-    The file is named after its content, so a worker loading an upload always reads the bytes
-    whose fingerprint its record carries, even while a new version is being uploaded.
-    """
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = hashlib.sha256(data).hexdigest()
-    target = uploads_dir / f"{model_id}-{fingerprint[:16]}.keras"
-    handle, partial = tempfile.mkstemp(dir=uploads_dir, prefix=f".{model_id}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, target)
-    finally:
-        Path(partial).unlink(missing_ok=True)
-    return target, fingerprint

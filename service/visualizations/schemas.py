@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, fi
 from core import defaults, methods
 from core.quality import ImageQuality
 from core.spec import FilledParams, Method, Objective, Precision
-from core.store.jobs import Progress
+from core.store.jobs import Progress, QueuePlace
 
 
 class Params(BaseModel):
@@ -126,3 +126,5 @@ class Visualization(BaseModel):
     grid_url: str | None = None
     progress_url: str | None = Field(None, description="Animation of the optimisation (WebP), once finished.")
     error: dict | None = Field(None, description="A problem object, when the visualisation failed or expired.")
+    queue: QueuePlace | None = Field(None, description="While queued: which queue, how many jobs are ahead, and a "
+                                     "rough estimate of when it starts.")

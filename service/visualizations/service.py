@@ -35,7 +35,6 @@ class Visualizations:
         self.redis = redis
         self.settings = settings
         self.images = images
-        self.queue = jobs.queue(redis, settings.queue_name)
 
     def save(self, record: VisualizationRecord) -> VisualizationRecord:
         return records.save(self.redis, record, self.settings.record_ttl)
@@ -115,7 +114,9 @@ class Visualizations:
 
     def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
         self.redis.delete(keys.cancelled(record.id))  # a new job after a cancelled one
-        self.queue.enqueue(
+        cost = len(targets) * record.params.steps * record.params.image_size**2
+        queue = jobs.priority_queue(self.redis, self.settings.queue_name, cost, self.settings.bulk_cost)
+        queue.enqueue(
             defaults.RENDER_TASK,
             record.spec(targets).model_dump(mode="json"),
             job_id=record.id,
@@ -158,6 +159,7 @@ class Visualizations:
             grid_url=f"/v1/visualizations/{record.id}/grid.png" if finished else None,
             progress_url=f"/v1/visualizations/{record.id}/progress.webp" if finished else None,
             error=error_of(job, status, refusal),
+            queue=jobs.place(self.redis, job, self.settings.queue_name) if status == "queued" and job else None,
         )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from core import defaults
 from core.store import catalog, jobs, uploads
+from core.store.files import RedisFiles
 from service.models.inspection import inspection_job_id
 from tests.conftest import TINY_MODEL_FILE
 from tests.helpers import tiny_request
@@ -70,7 +70,7 @@ def test_an_error_while_rendering_is_not_retried(api, redis, run_jobs, tiny_uplo
 
 
 def inspection_of(redis, model_id: str) -> str:
-    return inspection_job_id(model_id, uploads.get(redis, model_id).fingerprint[:16])
+    return inspection_job_id(model_id, uploads.get(redis, model_id).file_sha256[:16])
 
 
 def test_an_upload_whose_inspecting_worker_died_is_inspected_by_another(api, redis, settings, run_jobs):
@@ -97,4 +97,4 @@ def test_an_upload_whose_inspection_was_lost_or_failed_for_good_is_not_left_insp
     job.save()
     rejected = api.get("/v1/models/doomed").json()
     assert rejected["status"] == "rejected" and "worker stopped" in rejected["detail"]
-    assert not Path(uploads.get(redis, "doomed").file).exists()
+    assert not RedisFiles(redis).exists(uploads.get(redis, "doomed").file_sha256)  # a rejected file is not kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 import zipfile
 
 import keras
@@ -13,7 +14,9 @@ from fastapi.testclient import TestClient
 from sklearn.datasets import load_digits
 
 from core.settings import Settings
-from core.store import jobs
+from core.store import jobs, keys
+from core.store import uploads as stored_uploads
+from core.store.files import RedisFiles
 from service.app import create_app
 from tests.conftest import TINY_MODEL_FILE, UPLOAD_LIMIT_MB
 from tests.helpers import decode_png, request
@@ -98,16 +101,17 @@ def test_the_vgg16_hed_file_uploaded_gives_the_same_image_as_the_built_in_model(
     np.testing.assert_array_equal(images[0], images[1])
 
 
-def test_deleting_an_upload_stops_serving_its_images(api, data_dir, run_jobs, vgg16_in_catalog):
+def test_deleting_an_upload_stops_serving_its_images(api, redis, run_jobs, vgg16_in_catalog):
     upload(api, TINY_MODEL_FILE.read_bytes(), "short-lived", input_range="0,1")
     assert inspected(api, run_jobs, "short-lived")["status"] == "ready"
+    file_sha256 = stored_uploads.get(redis, "short-lived").file_sha256
     done = rendered(api, run_jobs, request("short-lived", layer="conv2", steps=3, image_size=16, seed=702))
     url = done["images"][0]["url"]
     assert api.get(url).status_code == 200
     assert api.delete("/v1/models/short-lived").status_code == 204
     assert api.get(url).status_code == 404
     assert api.get("/v1/models/short-lived").status_code == 404
-    assert not list((data_dir / "models" / "uploads").glob("short-lived*"))
+    assert not RedisFiles(redis).exists(file_sha256)  # its file left the model store
     assert api.delete("/v1/models/vgg16-hed").status_code == 409
 
 
@@ -198,8 +202,7 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
         assert answer.headers["content-type"] == "application/problem+json", case
         assert words.lower() in answer.json()["detail"].lower(), (case, answer.json()["detail"])
     assert not marker.exists()
-    stored = {p.name for p in (data_dir / "models" / "uploads").glob("*")} if (data_dir / "models" / "uploads").exists() else set()
-    assert not any(name.startswith("evil") or ".." in name for name in stored)
+    assert not list(redis.scan_iter(keys.file("*")))  # no refused file was stored
     listed = {m["id"] for m in api.get("/v1/models").json()}
     assert not any(model_id.startswith("evil") for model_id in listed)
     assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
@@ -239,6 +242,25 @@ def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, r
     new = rendered(api, run_jobs, body)
     assert new["id"] != old["id"] and new["images"][0]["url"] != old["images"][0]["url"]
     assert api.get(new["images"][0]["url"]).status_code == 200
+
+
+def test_a_model_saved_again_keeps_its_fingerprint_and_its_images(api, tmp_path, run_jobs, redis):
+    body = request("resaved", layer="conv2", steps=3, image_size=16, seed=704)
+    upload(api, TINY_MODEL_FILE.read_bytes(), "resaved", input_range="0,1")
+    first = inspected(api, run_jobs, "resaved")
+    url = rendered(api, run_jobs, body)["images"][0]["url"]
+    time.sleep(1.1)  # a .keras file records when it was saved, to the second
+    again = keras_bytes(keras.saving.load_model(TINY_MODEL_FILE, compile=False), tmp_path)
+    assert again != TINY_MODEL_FILE.read_bytes()
+    upload(api, again, "resaved", input_range="0,1")
+    assert api.get(url).status_code == 404  # not served while the new file is inspected
+    second = inspected(api, run_jobs, "resaved")
+    assert second["status"] == "ready" and second["fingerprint"] == first["fingerprint"]
+    assert api.get(url).status_code == 200  # the same model: its images are valid again
+    assert rendered(api, run_jobs, body)["images"][0]["url"] == url  # the same content key, nothing rendered
+
+    upload(api, TINY_MODEL_FILE.read_bytes(), "resaved", preprocessing="none", input_range="0,255")
+    assert inspected(api, run_jobs, "resaved")["fingerprint"] != first["fingerprint"]  # it computes otherwise
 
 
 def test_uploads_and_deletions_need_a_key_when_keys_are_configured(settings, redis):

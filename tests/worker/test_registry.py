@@ -10,22 +10,24 @@ from core.preprocessing import preprocessing_spec
 from core.store import keys
 from core.store.uploads import UploadRecord
 from tests.helpers import tiny_request
+from core.store.files import RedisFiles
+from worker.models.files import LocalFiles
 from worker.models.registry import ModelRegistry, model_bytes
 
 
-def tiny_upload(data_dir) -> UploadRecord:
-    path = data_dir / "models" / "uploads" / "tiny-lru.keras"
-    path.parent.mkdir(parents=True, exist_ok=True)
+def tiny_upload(registry: ModelRegistry, tmp_path) -> UploadRecord:
+    path = tmp_path / "tiny-lru.keras"
     inputs = keras.Input((None, None, 3))
     keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs)).save(path)
     return UploadRecord(id="tiny-lru", name="tiny", preprocessing=preprocessing_spec("none", (0, 1)),
-                        fingerprint="f" * 64, file=str(path))
+                        file_sha256=registry.files.store.put(path.read_bytes()))
 
 
-def test_the_least_recently_used_model_goes_first_when_the_budget_is_full(data_dir, vgg16):
-    upload = tiny_upload(data_dir)
+def test_the_least_recently_used_model_goes_first_when_the_budget_is_full(data_dir, vgg16, redis, tmp_path):
     budget = model_bytes(vgg16.model) + 1024  # room for vgg16-hed and the tiny model, not for two vgg16s
-    registry = ModelRegistry(data_dir / "models", memory_budget=budget)
+    files = LocalFiles(RedisFiles(redis), tmp_path / "files")
+    registry = ModelRegistry(data_dir / "models", files, memory_budget=budget)
+    upload = tiny_upload(registry, tmp_path)
     registry.get("vgg16-hed")
     registry.get("tiny-lru", upload)
     assert registry.held() == ["vgg16-hed", "tiny-lru"]

@@ -3,21 +3,25 @@ demand, and described to the API through the catalog in Redis."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
+from redis import Redis
 
+from core import defaults
 from core.errors import FilterscopeError, ModelUnavailable, UnusableModel
 from core.models import VECTOR_LAYERS, VGG16_HED, VISUALISABLE_LAYERS, LayerInfo, ModelInfo
 from core.settings import Settings
 from core.standard import STANDARD_MODELS, find_weights, weights_dirs
+from core.store.files import model_files
 from core.store.uploads import UploadRecord
 from worker.engine.target import LayerTarget, Preprocessing
 from worker.models import vgg16_hed
+from worker.models.files import LocalFiles
+from worker.models.fingerprint import model_fingerprint
 
 REFERENCE_INPUT_SIZE = 224
 
@@ -31,6 +35,7 @@ class LoadedModel:
     info: ModelInfo
     model: keras.Model
     preprocessing: Preprocessing
+    file_sha256: str = ""  # of the file it was loaded from: an upload's version
     targets: dict[str, LayerTarget] = field(default_factory=dict)
 
     def target(self, layer: str) -> LayerTarget:
@@ -40,14 +45,6 @@ class LoadedModel:
                 raise UnknownModel(f"model {self.info.id!r} has no visualisable layer {layer!r}")
             self.targets[layer] = LayerTarget.build(self.model, layer, self.preprocessing)
         return self.targets[layer]
-
-
-def file_fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def visualisable(layer: keras.layers.Layer) -> bool:
@@ -88,8 +85,10 @@ class ModelRegistry:
     """Loaded models, least recently used first; beyond `memory_budget` bytes of weights the least
     recently used are dropped (the one in use always stays)."""
 
-    def __init__(self, models_dir: Path, weights_dir: Path | None = None, memory_budget: int = 4 * 1024**3):
+    def __init__(self, models_dir: Path, files: LocalFiles, weights_dir: Path | None = None,
+                 memory_budget: int = 4 * 1024**3):
         self.models_dir = models_dir
+        self.files = files
         self.weights_dir = weights_dir or models_dir.parent / "weights"
         self.memory_budget = memory_budget
         self.loaded: OrderedDict[str, LoadedModel] = OrderedDict()
@@ -105,7 +104,7 @@ class ModelRegistry:
         if loaded is not None and loaded.info.source == "upload" and upload is None:
             del self.loaded[model_id]  # deleted since it was loaded: never rendered from memory
             raise UnknownModel(f"model {model_id!r} was deleted")
-        if loaded is None or (upload is not None and loaded.info.fingerprint != upload.fingerprint):
+        if loaded is None or (upload is not None and loaded.file_sha256 != upload.file_sha256):
             try:
                 loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
             except FilterscopeError:
@@ -121,16 +120,19 @@ class ModelRegistry:
         while len(self.loaded) > 1 and sum(model_bytes(m.model) for m in self.loaded.values()) > self.memory_budget:
             self.loaded.popitem(last=False)
 
+    def upload_file(self, upload: UploadRecord) -> Path:
+        """The upload's file on this worker's disk, fetched from the model store the first time."""
+        return self.files.path(upload.file_sha256, upload.file)
+
     def _load_upload(self, upload: UploadRecord) -> LoadedModel:
-        path = Path(upload.file).resolve()
-        if path.parent != (self.models_dir / "uploads").resolve():
-            raise UnknownModel(f"upload {upload.id!r} points outside the uploads directory")
+        path = self.upload_file(upload)
         # The archive passed the API's checks; safe_mode still refuses any code a config could carry.
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
         if len(model.inputs) != 1 or len(model.input_shape) != 4 or model.input_shape[-1] not in (1, 3):
             raise UnusableModel(f"the model needs one image input (batch, height, width, 1 or 3 channels); "
                                 f"it has {model.input_shape}")
-        loaded = self._loaded(upload.id, upload.name, model, path, upload.preprocessing, "upload")
+        loaded = self._loaded(upload.id, upload.name, model, upload.preprocessing, "upload")
+        loaded.file_sha256 = upload.file_sha256
         if not loaded.info.layers:
             raise UnusableModel("the model has no visualisable layer (convolution, activation, join or Dense)")
         return loaded
@@ -139,7 +141,7 @@ class ModelRegistry:
         if model_id == VGG16_HED:
             path = vgg16_hed.ensure_converted(self.models_dir)
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
-            return self._loaded(model_id, vgg16_hed.DISPLAY_NAME, model, path, vgg16_hed.PREPROCESSING, "builtin")
+            return self._loaded(model_id, vgg16_hed.DISPLAY_NAME, model, vgg16_hed.PREPROCESSING, "builtin")
         if model_id in STANDARD_MODELS:
             return self._load_standard(model_id)
         known = ", ".join([VGG16_HED, *STANDARD_MODELS])
@@ -154,11 +156,11 @@ class ModelRegistry:
                                "file in either (nothing is downloaded)")
         # A file path as `weights` loads it; nothing is downloaded.
         model = getattr(keras.applications, standard.application)(weights=str(path))
-        return self._loaded(model_id, standard.name, model, path, standard.preprocessing_spec(), "standard")
+        return self._loaded(model_id, standard.name, model, standard.preprocessing_spec(), "standard")
 
     @staticmethod
-    def _loaded(model_id: str, name: str, model: keras.Model, path: Path, spec: dict, source: str) -> LoadedModel:
-        info = describe(model_id, name, model, file_fingerprint(path), spec, source)
+    def _loaded(model_id: str, name: str, model: keras.Model, spec: dict, source: str) -> LoadedModel:
+        info = describe(model_id, name, model, model_fingerprint(model, spec), spec, source)
         return LoadedModel(info=info, model=model, preprocessing=Preprocessing.from_spec(spec))
 
 
@@ -169,6 +171,9 @@ def current(settings: Settings) -> ModelRegistry:
     """The process-wide registry: models stay loaded between jobs."""
     global _current
     if _current is None or _current.models_dir != settings.models_dir:
-        _current = ModelRegistry(settings.models_dir, settings.effective_weights_dir,
+        redis = Redis.from_url(settings.effective_redis_url, socket_timeout=defaults.WORKER_CACHE_TIMEOUT,
+                               socket_connect_timeout=defaults.WORKER_CACHE_TIMEOUT)
+        files = LocalFiles(model_files(settings.model_store_url, redis), settings.models_dir / "files")
+        _current = ModelRegistry(settings.models_dir, files, settings.effective_weights_dir,
                                  settings.worker_model_memory_bytes)
     return _current
