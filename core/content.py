@@ -46,3 +46,7 @@ def image_key(model: str, fingerprint: str, layer: str, filter_index: int | None
 def visualization_id(model: str, fingerprint: str, layer: str, filters: list[int | None], params: FilledParams,
                      engine: str) -> str:
     return digest({"kind": "visualization", "filters": filters, **_content(model, fingerprint, layer, params, engine)})
+
+
+def sweep_id(model: str, fingerprint: str, layers: list[str], params: FilledParams, engine: str) -> str:
+    return digest({"kind": "sweep", "layers": layers, **_content(model, fingerprint, "", params, engine)})

@@ -7,6 +7,7 @@ MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512
 MAX_LEARNING_RATE = 50000.0  # above seed's default at 512 px (32,000), so any filled-in request can be sent back as is
 MAX_SEED = 2**31 - 1
 MAX_DIVERSITY = 8
+MAX_SWEEP_LAYERS = 64  # layers one sweep may name; each is cut into visualisations within the limits above
 
 MAX_IMAGE_WAIT = 120  # seconds an image request may be held (`?wait=`) until its image exists
 IMAGE_WAIT_POLL = 0.2  # seconds between looks for the image a held request waits for

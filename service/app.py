@@ -28,6 +28,7 @@ from service.images.router import router as images_router
 from service.metrics import Metrics
 from service.metrics import router as metrics_router
 from service.models.router import router as models_router
+from service.sweeps.router import router as sweeps_router
 from service.upload_limit import UploadSizeLimit
 from service.visualizations.router import router as visualizations_router
 from service.visualizations.service import Visualizations
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=["Location", "Content-Location", "Retry-After", "ETag", "X-Frame-Count"],
                        max_age=600)
 
-    for router in (visualizations_router, events_router, units_router, images_router, models_router, health_router, metrics_router):
+    for router in (visualizations_router, events_router, units_router, sweeps_router, images_router, models_router,
+                   health_router, metrics_router):
         app.include_router(router)
     return app

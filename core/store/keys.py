@@ -79,3 +79,8 @@ def file(digest: str) -> str:
 def file_chunk(digest: str, index: int) -> str:
     """One chunk of a stored model file's bytes."""
     return f"{PREFIX}file:{digest}:{index}"
+
+
+def sweep(sweep_id: str) -> str:
+    """A whole-layer sweep's record (JSON): its layers and the visualisations it was cut into."""
+    return f"{PREFIX}sweep:{sweep_id}"

@@ -7,6 +7,7 @@ import time
 
 from pydantic import BaseModel
 from redis import Redis
+from redis.client import Pipeline
 
 from core.spec import FilledParams, ImageTarget, RenderSpec
 from core.store import keys, uploads
@@ -28,13 +29,18 @@ class VisualizationRecord(BaseModel):
                           engine=self.engine, images=only if only is not None else self.images)
 
 
+def keep_once(pipe: Pipeline, name: str, raw: str, ttl: int) -> None:
+    """Queue on `pipe`: store `raw` under `name` unless something is stored there, live `ttl`
+    seconds from now, and read back what is stored (the third result)."""
+    pipe.set(name, raw, nx=True, ex=ttl)
+    pipe.expire(name, ttl)
+    pipe.get(name)
+
+
 def save(redis: Redis, record: VisualizationRecord, ttl: int) -> VisualizationRecord:
     """Store the record unless it exists, for `ttl` seconds from now; return the stored one."""
-    name = keys.visualization(record.id)
     with redis.pipeline() as pipe:
-        pipe.set(name, record.model_dump_json(), nx=True, ex=ttl)
-        pipe.expire(name, ttl)
-        pipe.get(name)
+        keep_once(pipe, keys.visualization(record.id), record.model_dump_json(), ttl)
         for image in record.images:
             pipe.set(keys.image_record(image.key), record.id, ex=ttl)
         # The index orders by last request, the time each record's TTL starts again from: what

@@ -73,6 +73,14 @@ def chunks(record: VisualizationRecord, read: Callable[[list[str]], list]) -> It
             yield label(target, record.params.diversity), found, target.key
 
 
+def finished_etags(images: ImageStore, record: VisualizationRecord) -> list[str]:
+    """The ETags of every image, in order; 409 while any is missing."""
+    cached = images.meta([t.key for t in record.images])
+    if len(cached) < len(record.images):
+        raise NotFinished(f"Visualisation {record.id} is not finished; poll it until its status is 'finished'.")
+    return [cached[t.key].etag for t in record.images]
+
+
 def marks_dead(objective: Objective) -> bool:
     """A silent unit is a failure for an objective that pushes it up; for `negative` it is the aim."""
     return objective != Objective.negative

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from core.content import etag, is_key
-from core.errors import (KeyRequired, ModelNotReady, ModelUnavailable, NotFinished, NotFound, StaleModel, TooCostly,
+from core.errors import (KeyRequired, ModelNotReady, ModelUnavailable, NotFound, StaleModel, TooCostly,
                          TooMuchWork)
 from core.store.records import VisualizationRecord
 from service import webhooks
@@ -133,14 +133,6 @@ def get_visualization(visualization_id: str, visualizations: VisualizationsDep, 
     return visualizations.describe(record, cached, refusal)
 
 
-def finished_etags(visualizations: Visualizations, record: VisualizationRecord) -> list[str]:
-    """The ETags of every image, in order; 409 while any is missing."""
-    cached = visualizations.images.meta([t.key for t in record.images])
-    if len(cached) < len(record.images):
-        raise NotFinished(f"Visualisation {record.id} is not finished; poll it until its status is 'finished'.")
-    return [cached[t.key].etag for t in record.images]
-
-
 @router.get(
     "/{visualization_id}/grid.png",
     summary="All images of a finished visualisation as one labelled montage",
@@ -152,7 +144,7 @@ def finished_etags(visualizations: Visualizations, record: VisualizationRecord) 
 def get_grid(visualization_id: str, visualizations: VisualizationsDep,
              if_none_match: str | None = Header(None)) -> Response:
     record = load_record(visualizations, visualization_id)
-    tag = etag("".join(finished_etags(visualizations, record)).encode())
+    tag = etag("".join(montages.finished_etags(visualizations.images, record)).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
     grid = montages.kept_or_built(visualizations.images, visualizations.redis, "grid:" + tag.strip('"'),
@@ -171,7 +163,7 @@ def get_grid(visualization_id: str, visualizations: VisualizationsDep,
 def get_progress_animation(visualization_id: str, visualizations: VisualizationsDep,
                            if_none_match: str | None = Header(None)) -> Response:
     record = load_record(visualizations, visualization_id)
-    tag = etag(("progress:" + "".join(finished_etags(visualizations, record))).encode())
+    tag = etag(("progress:" + "".join(montages.finished_etags(visualizations.images, record))).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
     animation = montages.kept_or_built(visualizations.images, visualizations.redis, "progress:" + tag.strip('"'),

@@ -7,6 +7,7 @@ at once, a lock and the job id make sure only one job exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from redis import Redis
@@ -26,6 +27,14 @@ from service.models import catalog
 from service.models.catalog import renderable_model
 from service.problems import job_problem
 from service.visualizations.schemas import ImageEntry, Visualization
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a chunk of a sweep needs to know of it: its whole cost and how it counts in work."""
+
+    cost: int
+    work_entry: str
 
 
 class Visualizations:
@@ -56,13 +65,15 @@ class Visualizations:
             check_room(self.redis, self.settings, client)
 
     def ensure_rendered(self, record: VisualizationRecord, cached: dict[str, ImageMeta], client: str | None,
-                        retry_failed: bool = True) -> bool:
+                        retry_failed: bool = True, part_of: Sweep | None = None) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
         Returns whether images are on their way. A finished job whose images were evicted since is
         replaced by a new job, counted against `client` (None: a client without a key, who may not
         queue work); so is a failed one, unless `retry_failed` is False (a poll leaves a failure
-        for the client to see; only a new POST retries it). Raises why new work is refused.
+        for the client to see; only a new POST retries it). Raises why new work is refused. A
+        chunk of a sweep (`part_of`) waits in the queue the sweep's whole cost chooses, and counts
+        against its client as part of the sweep, which was admitted once.
         """
         image_keys = [t.key for t in record.images]
         if all(key in cached for key in image_keys):
@@ -87,11 +98,12 @@ class Visualizations:
             if status_of(job) in ACTIVE:
                 return True
             targets = [t for t in record.images if t.key in missing]
-            self.check_limits(record, len(targets), client)
+            self.check_limits(record, len(targets), client, room=part_of is None)
             if job is not None:
                 jobs.discard(job)
-            self.enqueue(record, targets)
-            work.add(self.redis, client, record.id, self.settings.job_timeout)
+            cost = part_of.cost if part_of else len(targets) * record.params.steps * record.params.image_size**2
+            self.enqueue(record, targets, cost)
+            work.add(self.redis, client, part_of.work_entry if part_of else record.id, self.settings.job_timeout)
         return True
 
     def check_model(self, record: VisualizationRecord) -> None:
@@ -104,17 +116,17 @@ class Visualizations:
                              "request again to render it with the new one.")
         renderable_model(self.redis, self.settings, record.model)  # ready, or why not
 
-    def check_limits(self, record: VisualizationRecord, images: int, client: str | None) -> None:
+    def check_limits(self, record: VisualizationRecord, images: int, client: str | None, room: bool = True) -> None:
         """New work within its client's limits; a client without a key may not queue any."""
         if client is None:
             raise KeyRequired("The images of this visualisation left the cache; rendering them again needs a valid "
                               "X-API-Key header (or POST the request again with one).")
         check_cost(record.params, images, self.settings.max_request_cost)
-        check_room(self.redis, self.settings, client)
+        if room:
+            check_room(self.redis, self.settings, client)
 
-    def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget]) -> None:
+    def enqueue(self, record: VisualizationRecord, targets: list[ImageTarget], cost: int) -> None:
         self.redis.delete(keys.cancelled(record.id))  # a new job after a cancelled one
-        cost = len(targets) * record.params.steps * record.params.image_size**2
         queue = jobs.priority_queue(self.redis, self.settings.queue_name, cost, self.settings.bulk_cost)
         queue.enqueue(
             defaults.RENDER_TASK,
