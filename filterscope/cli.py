@@ -1,4 +1,4 @@
-"""`filterscope up | api | worker | render | remote`. The worker and the renderer are imported only when
+"""`filterscope up | api | worker | render | remote | weights`. The worker and the renderer are imported only when
 they are run, so the API's command never loads TensorFlow."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from core.methods import METHODS, OBJECTIVES, method_descriptions, objective_descriptions
-from filterscope import remote
+from filterscope import remote, weights
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -165,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
     add_param_flags(render)
     render.set_defaults(handler=cmd_render)
     remote.add_parser(commands, add_param_flags)
+    weights.add_parser(commands)
     return root
 
 

@@ -14,7 +14,13 @@ from core.errors import UploadTooLarge
 from core.settings import MB
 from service.problems import Problem, ProblemRaised
 
-UPLOAD_PATH = "/v1/models"
+UPLOAD_PATH = "/v1/models"  # POST: a model; PUT <path>/<id>/weights: a standard model's weights
+
+
+def is_upload(scope: Scope) -> bool:
+    path = scope["path"]
+    return (scope["method"] == "POST" and path == UPLOAD_PATH) or (
+        scope["method"] == "PUT" and path.startswith(UPLOAD_PATH + "/") and path.endswith("/weights"))
 MULTIPART_OVERHEAD = MB  # room for the form fields around an upload's file
 
 
@@ -29,7 +35,7 @@ class UploadSizeLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != UPLOAD_PATH:
+        if scope["type"] != "http" or not is_upload(scope):
             await self.app(scope, receive, send)
             return
         settings = scope["app"].state.settings

@@ -19,8 +19,8 @@ from core import defaults
 from core.errors import Cancelled, ModelUnavailable, RenderFailed, StaleModel
 from core.settings import get_settings
 from core.spec import RenderSpec
-from core.standard import STANDARD_MODELS, find_weights
-from core.store import catalog, jobs, keys, stats, uploads
+from core.standard import STANDARD_MODELS
+from core.store import catalog, jobs, keys, stats, uploads, weights
 from core.store.claims import Claims
 from core.store.images import ImageStore, NewImage
 from core.store.jobs import JobError, Progress
@@ -112,8 +112,9 @@ def inspect_model(job: Job, model_id: str) -> dict:
         if upload is not None:
             if uploads.mark(redis, model_id, upload.file_sha256, "rejected", reason):
                 registry.files.drop(upload.file_sha256)  # a rejected file is not kept
-        elif (standard := STANDARD_MODELS.get(model_id)) and (path := find_weights(standard, settings.effective_weights_dir)):
-            catalog.record_failure(redis, model_id, path, reason)
+        elif (standard := STANDARD_MODELS.get(model_id)) and (
+                found := weights.locate(redis, standard, settings.effective_weights_dir)):
+            catalog.record_failure(redis, model_id, found.stamp, reason)
         else:
             raise
         return {"model": model_id, "rejected": reason}

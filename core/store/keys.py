@@ -11,6 +11,7 @@ PREFIX = "filterscope:"
 MODELS = PREFIX + "models"  # hash: model id -> ModelInfo JSON, written by workers after inspecting a model
 INSPECTION_FAILURES = PREFIX + "inspection-failures"  # hash: standard id -> {"stamp", "detail"} of a failed file
 UPLOADS = PREFIX + "uploads"  # hash: model id -> UploadRecord JSON
+WEIGHTS = PREFIX + "weights"  # hash: standard model id -> StoredWeights JSON (weights added through the API)
 # set of "model:fingerprint" of deleted or replaced uploads: their images are not served.
 REVOKED_MODELS = PREFIX + "revoked-models"
 JOBS_CREATED = PREFIX + "stats:jobs_created"  # counter of render jobs ever enqueued, for operators

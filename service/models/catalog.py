@@ -14,8 +14,8 @@ from redis import Redis
 from core.errors import InvalidRequest, ModelNotReady, ModelUnavailable
 from core.models import ModelInfo
 from core.settings import Settings
-from core.standard import STANDARD_MODELS, find_weights, weights_dirs
-from core.store import catalog, uploads
+from core.standard import STANDARD_MODELS, weights_dirs
+from core.store import catalog, uploads, weights
 from service.models.inspection import follow_inspection, request_inspection
 
 
@@ -26,16 +26,18 @@ def standard_entry(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo 
     if model is None:
         return None
     dirs = [str(d) for d in weights_dirs(weights_dir)]
-    path = find_weights(model, weights_dir)
-    broken = catalog.failure(redis, model_id, path) if path else None
-    if path is None:
-        status, detail = "missing-weights", f"Place {model.weights_file} in {dirs[0]} (or {dirs[1]}); it is never downloaded."
+    found = weights.locate(redis, model, weights_dir)
+    broken = catalog.failure(redis, model_id, found.stamp) if found else None
+    if found is None:
+        status, detail = "missing-weights", (
+            f"Add {model.weights_file} for every worker (PUT /v1/models/{model.id}/weights, or `filterscope weights "
+            f"add FILE`), or place it in {dirs[0]} (or {dirs[1]}) of every machine; it is never downloaded.")
     elif broken:
-        status, detail = "rejected", f"{path} could not be loaded ({broken}); replace it with the file Keras saves."
+        status, detail = "rejected", f"{found.where} could not be loaded ({broken}); replace it with the file Keras saves."
     else:
         status, detail = "inspecting", None
     return ModelInfo(
-        id=model.id, name=model.name, source="standard", available=path is not None and not broken,
+        id=model.id, name=model.name, source="standard", available=found is not None and not broken,
         status=status, detail=detail,
         input_shape=[model.input_size, model.input_size, 3], reference_input_size=model.input_size,
         preprocessing=model.preprocessing_spec(), weights_file=model.weights_file, weights_dirs=dirs,
@@ -59,7 +61,8 @@ def get(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo | None:
     if (info is not None and info.source == "upload") or uploads.exists(redis, model_id):
         return upload_entry(redis, model_id, info)
     if info is not None and info.source == "standard":
-        return info if info.available and find_weights(STANDARD_MODELS[model_id], weights_dir) else standard_entry(
+        present = weights.locate(redis, STANDARD_MODELS[model_id], weights_dir) is not None
+        return info if info.available and present else standard_entry(
             redis, model_id, weights_dir)
     return info or standard_entry(redis, model_id, weights_dir)
 

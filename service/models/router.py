@@ -12,6 +12,7 @@ from core.store import uploads as stored_uploads
 from service.dependencies import ClientDep, ImageCacheDep, ModelFilesDep, RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.inspection import request_inspection
+from service.models.weights import add_weights
 from service.problems import responses
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -85,6 +86,27 @@ def upload_model(
     info = catalog.get(redis, id, settings.effective_weights_dir)
     return JSONResponse(info.model_dump(mode="json"), status_code=202,
                         headers={"Location": f"/v1/models/{id}", "Retry-After": str(settings.retry_after)})
+
+
+@router.put(
+    "/{model_id}/weights",
+    status_code=202,
+    response_model=ModelInfo,
+    summary="Add a standard model's weights file for every worker",
+    description="The file Keras saves for the model (`weights_file` in its catalog entry, HDF5) is stored once in "
+    "the model file store, from which every worker fetches it; the model is then inspected again. Replacing "
+    "the file stops serving the images of the previous weights. Answers 202 with `Location`; poll it until "
+    "`status` is `ready`.",
+    responses=responses({401: "Missing or wrong API key", 404: "Not a standard model", 413: "File too large",
+                         422: "Not an HDF5 weights file", 429: "Over the rate limit; see `Retry-After`"}),
+)
+def put_weights(model_id: str, redis: RedisDep, settings: SettingsDep, _client: ClientDep, image_cache: ImageCacheDep,
+                files: ModelFilesDep, file: UploadFile = File(description="The weights file (.h5).")) -> JSONResponse:
+    add_weights(redis, files, settings, model_id, file.file.read(settings.max_upload_bytes + 1))
+    image_cache.revocations_changed()
+    info = catalog.get(redis, model_id, settings.effective_weights_dir)
+    return JSONResponse(info.model_dump(mode="json"), status_code=202,
+                        headers={"Location": f"/v1/models/{model_id}", "Retry-After": str(settings.retry_after)})
 
 
 @router.delete("/{model_id}", status_code=204, summary="Remove an uploaded model",

@@ -25,8 +25,11 @@ def test_openapi_docs_describe_every_route_with_an_example(api):
                       ("/v1/visualizations/{visualization_id}/grid.png", "get"),
                       ("/v1/visualizations/{visualization_id}/progress.webp", "get"), ("/v1/images/{key}.png", "get"),
                       ("/v1/models", "get"), ("/v1/models", "post"), ("/v1/models/{model_id}", "get"),
-                      ("/v1/models/{model_id}", "delete"), ("/healthz", "get"), ("/readyz", "get"),
-                      ("/metrics", "get")}
+                      ("/v1/models/{model_id}", "delete"), ("/v1/models/{model_id}/weights", "put"),
+                      ("/v1/sweeps", "post"), ("/v1/sweeps/{sweep_id}", "get"), ("/v1/sweeps/{sweep_id}", "delete"),
+                      ("/v1/sweeps/{sweep_id}/layers/{layer}/sprite.png", "get"),
+                      ("/healthz", "get"), ("/readyz", "get"), ("/metrics", "get")}
     assert spec["components"]["schemas"]["VisualizationRequest"]["examples"]
+    assert spec["components"]["schemas"]["SweepRequest"]["examples"]
     assert "maco" in spec["components"]["schemas"]["Params"]["properties"]["method"]["description"]
     assert api.get("/docs").status_code == 200

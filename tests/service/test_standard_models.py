@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+
 import h5py
 import keras
 from keras.src.legacy.saving import legacy_h5_format
 
+from core.store import weights
+from core.store.files import RedisFiles
+from tests.conftest import ROOT
 from tests.helpers import decode_png, request
 
 CATALOG = {"vgg16": "caffe", "vgg19": "caffe", "resnet50": "caffe", "resnet50v2": "tf", "inception-v3": "tf",
@@ -75,3 +83,48 @@ def test_a_weights_file_that_cannot_be_loaded_is_reported_not_retried_forever(ap
     assert answer.status_code == 409 and "could not be loaded" in answer.json()["detail"]
     run_jobs()  # nothing was queued again: the same file is not retried
     assert api.get("/v1/models/xception").json()["status"] == "rejected"
+
+
+def saved_weights(path, application: str) -> bytes:
+    keras.utils.set_random_seed(0)
+    with h5py.File(path, "w") as h5:
+        legacy_h5_format.save_weights_to_hdf5_group(h5, getattr(keras.applications, application)(weights=None))
+    return path.read_bytes()
+
+
+def test_weights_added_through_the_api_reach_a_worker_without_the_file(api, tmp_path, settings, run_jobs, redis):
+    # Elsewhere than any weights directory: the worker can only have it from the model file store.
+    data = saved_weights(tmp_path / "efficientnetb0.h5", "EfficientNetB0")
+    not_hdf5 = api.put("/v1/models/efficientnet-b0/weights", files={"file": ("efficientnetb0.h5", b"PK\x03\x04")})
+    assert not_hdf5.status_code == 422 and not_hdf5.json()["errors"][0]["field"] == "file"
+    assert api.put("/v1/models/vgg16-hed/weights", files={"file": ("x.h5", data)}).status_code == 404
+    missing = api.get("/v1/models/efficientnet-b0").json()
+    assert missing["status"] == "missing-weights" and "PUT /v1/models/efficientnet-b0/weights" in missing["detail"]
+
+    added = api.put("/v1/models/efficientnet-b0/weights", files={"file": ("efficientnetb0.h5", data)})
+    assert added.status_code == 202 and added.json()["status"] == "inspecting"
+    run_jobs()
+    model = api.get("/v1/models/efficientnet-b0").json()
+    assert model["status"] == "ready" and model["available"], model
+    done = rendered(api, run_jobs, request(layer="stem_conv", filters=[0], seed=603) | {"model": "efficientnet-b0"})
+    assert done["status"] == "finished", done.get("error")
+    digest = hashlib.sha256(data).hexdigest()
+    assert (settings.models_dir / "files" / f"{digest}.h5").read_bytes() == data  # fetched into its own cache
+
+
+def test_weights_add_names_the_model_from_the_file_or_says_what_to_do(tmp_path, redis, settings):
+    def add(path):
+        return subprocess.run([sys.executable, "-m", "filterscope", "weights", "add", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, env=os.environ)
+
+    stray = tmp_path / "weights.h5"
+    stray.write_bytes(b"\x89HDF\r\n\x1a\n")
+    out = add(stray)
+    assert out.returncode == 2 and "--model" in out.stderr and "efficientnet-b0" in out.stderr
+    named = tmp_path / "convnext_tiny.h5"
+    named.write_bytes(b"\x89HDF\r\n\x1a\n" + b"weights")
+    out = add(named)
+    assert out.returncode == 0 and "convnext-tiny" in out.stdout, out.stderr
+    stored = weights.get(redis, "convnext-tiny")
+    assert stored.file_sha256 == hashlib.sha256(named.read_bytes()).hexdigest()
+    assert RedisFiles(redis).get(stored.file_sha256) == named.read_bytes()

@@ -17,13 +17,14 @@ class LocalFiles:
         self.store = store
         self.directory = directory
 
-    def cached(self, digest: str) -> Path:
-        return self.directory / f"{digest}.keras"
+    def cached(self, digest: str, suffix: str = ".keras") -> Path:
+        return self.directory / f"{digest}{suffix}"
 
-    def path(self, digest: str, legacy_file: str | None = None) -> Path:
-        """The file with this digest on this worker's disk, fetched first if need be. `legacy_file`:
-        where an upload made before files were stored lies on disk; it is stored from there."""
-        target = self.cached(digest)
+    def path(self, digest: str, legacy_file: str | None = None, suffix: str = ".keras") -> Path:
+        """The file with this digest on this worker's disk, fetched first if need be, named with
+        `suffix` (Keras reads a file by its extension). `legacy_file`: where an upload made before
+        files were stored lies on disk; it is stored from there."""
+        target = self.cached(digest, suffix)
         if target.exists():
             return target
         try:

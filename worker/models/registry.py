@@ -10,13 +10,16 @@ from pathlib import Path
 import keras
 import numpy as np
 from redis import Redis
+from redis.exceptions import RedisError
 
 from core import defaults
 from core.errors import FilterscopeError, ModelUnavailable, UnusableModel
 from core.models import VECTOR_LAYERS, VGG16_HED, VISUALISABLE_LAYERS, LayerInfo, ModelInfo
 from core.settings import Settings
-from core.standard import STANDARD_MODELS, find_weights, weights_dirs
+from core.standard import STANDARD_MODELS, StandardModel, find_weights, weights_dirs
+from core.store import weights
 from core.store.files import model_files
+from core.store.weights import Weights
 from core.store.uploads import UploadRecord
 from worker.engine.target import LayerTarget, Preprocessing
 from worker.models import vgg16_hed
@@ -86,9 +89,10 @@ class ModelRegistry:
     recently used are dropped (the one in use always stays)."""
 
     def __init__(self, models_dir: Path, files: LocalFiles, weights_dir: Path | None = None,
-                 memory_budget: int = 4 * 1024**3):
+                 memory_budget: int = 4 * 1024**3, redis: Redis | None = None):
         self.models_dir = models_dir
         self.files = files
+        self.redis = redis  # where stored weights of standard models are found; None: local files only
         self.weights_dir = weights_dir or models_dir.parent / "weights"
         self.memory_budget = memory_budget
         self.loaded: OrderedDict[str, LoadedModel] = OrderedDict()
@@ -104,7 +108,7 @@ class ModelRegistry:
         if loaded is not None and loaded.info.source == "upload" and upload is None:
             del self.loaded[model_id]  # deleted since it was loaded: never rendered from memory
             raise UnknownModel(f"model {model_id!r} was deleted")
-        if loaded is None or (upload is not None and loaded.file_sha256 != upload.file_sha256):
+        if loaded is None or (upload is not None and loaded.file_sha256 != upload.file_sha256) or self.replaced(loaded):
             try:
                 loaded = self._load_upload(upload) if upload is not None else self._load(model_id)
             except FilterscopeError:
@@ -147,16 +151,37 @@ class ModelRegistry:
         known = ", ".join([VGG16_HED, *STANDARD_MODELS])
         raise UnknownModel(f"unknown model {model_id!r}; known models: {known} (and uploads, through the API)")
 
+    def standard_weights(self, standard: StandardModel) -> Weights | None:
+        if self.redis is None:
+            path = find_weights(standard, self.weights_dir)
+            return Weights(stamp="", path=path) if path else None
+        try:
+            return weights.locate(self.redis, standard, self.weights_dir)
+        except RedisError:  # no Redis (`filterscope render`), or a blip: the local directories alone
+            path = find_weights(standard, self.weights_dir)
+            return Weights(stamp="", path=path) if path else None
+
+    def replaced(self, loaded: LoadedModel) -> bool:
+        """A standard model loaded from stored weights whose stored file has changed since."""
+        if loaded.info.source != "standard" or not loaded.file_sha256:
+            return False
+        found = self.standard_weights(STANDARD_MODELS[loaded.info.id])
+        return found is not None and found.stored is not None and found.stored.file_sha256 != loaded.file_sha256
+
     def _load_standard(self, model_id: str) -> LoadedModel:
         standard = STANDARD_MODELS[model_id]
-        path = find_weights(standard, self.weights_dir)
-        if path is None:
+        found = self.standard_weights(standard)
+        if found is None:
             places = " nor in ".join(str(directory) for directory in weights_dirs(self.weights_dir))
             raise UnknownModel(f"the weights of {model_id!r} ({standard.weights_file}) are not in {places}; put the "
-                               "file in either (nothing is downloaded)")
+                               f"file in either, or add it for every worker (PUT /v1/models/{model_id}/weights, or "
+                               "`filterscope weights add FILE`); nothing is downloaded")
+        path = found.path or self.files.path(found.stored.file_sha256, suffix=Path(standard.weights_file).suffix)
         # A file path as `weights` loads it; nothing is downloaded.
         model = getattr(keras.applications, standard.application)(weights=str(path))
-        return self._loaded(model_id, standard.name, model, standard.preprocessing_spec(), "standard")
+        loaded = self._loaded(model_id, standard.name, model, standard.preprocessing_spec(), "standard")
+        loaded.file_sha256 = found.stored.file_sha256 if found.stored else ""
+        return loaded
 
     @staticmethod
     def _loaded(model_id: str, name: str, model: keras.Model, spec: dict, source: str) -> LoadedModel:
@@ -175,5 +200,5 @@ def current(settings: Settings) -> ModelRegistry:
                                socket_connect_timeout=defaults.WORKER_CACHE_TIMEOUT)
         files = LocalFiles(model_files(settings.model_store_url, redis), settings.models_dir / "files")
         _current = ModelRegistry(settings.models_dir, files, settings.effective_weights_dir,
-                                 settings.worker_model_memory_bytes)
+                                 settings.worker_model_memory_bytes, redis)
     return _current
