@@ -57,7 +57,7 @@ def run(settings: Settings, burst: bool = False) -> None:
     load_and_publish(settings, redis)
     name = f"filterscope-{socket.gethostname()}-{os.getpid()}"
     # Interactive work first: RQ takes a job from the first queue that has one.
-    worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer, name=name,
-                          worker_ttl=defaults.WORKER_TTL, maintenance_interval=defaults.MAINTENANCE_INTERVAL)
+    worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer,
+                          name=name, worker_ttl=defaults.WORKER_TTL, maintenance_interval=defaults.MAINTENANCE_INTERVAL)
     worker.upkeep = lambda: republish_missing(settings, redis)
     worker.work(burst=burst, logging_level="INFO")

@@ -33,7 +33,8 @@ def standard_entry(redis: Redis, model_id: str, weights_dir: Path) -> ModelInfo 
             f"Add {model.weights_file} for every worker (PUT /v1/models/{model.id}/weights, or `filterscope weights "
             f"add FILE`), or place it in {dirs[0]} (or {dirs[1]}) of every machine; it is never downloaded.")
     elif broken:
-        status, detail = "rejected", f"{found.where} could not be loaded ({broken}); replace it with the file Keras saves."
+        status, detail = "rejected", (f"{found.where} could not be loaded ({broken}); replace it with the file "
+                                      "Keras saves.")
     else:
         status, detail = "inspecting", None
     return ModelInfo(

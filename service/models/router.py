@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
+from redis import Redis
 
 from core.errors import InvalidRequest, ModelIdTaken, ModelNotDeletable, NotFound
 from core.models import BUILTIN_IDS, ModelInfo
@@ -9,6 +10,7 @@ from core.preprocessing import Mode
 from core.standard import STANDARD_MODELS
 from core.store import catalog as stored_catalog
 from core.store import uploads as stored_uploads
+from core.store.files import ModelFiles
 from service.dependencies import ClientDep, ImageCacheDep, ModelFilesDep, RedisDep, SettingsDep
 from service.models import catalog, uploads
 from service.models.inspection import request_inspection
@@ -74,7 +76,8 @@ def upload_model(
     uploads.check_archive(data, settings.max_upload_bytes)
     previous = stored_uploads.get(redis, id)
     file_sha256 = files.put(data)  # once, for every worker to fetch
-    stored_uploads.save(redis, stored_uploads.UploadRecord(id=id, name=name, preprocessing=spec, file_sha256=file_sha256))
+    record = stored_uploads.UploadRecord(id=id, name=name, preprocessing=spec, file_sha256=file_sha256)
+    stored_uploads.save(redis, record)
     if previous is not None:
         # Its images stop being served until the new upload is inspected; they come back if it
         # computes the same (a model saved again), since its fingerprint then owns them.
@@ -127,7 +130,7 @@ def delete_model(model_id: str, redis: RedisDep, settings: SettingsDep, _client:
     return Response(status_code=204)
 
 
-def forget_file(redis, files, file_sha256: str) -> None:
+def forget_file(redis: Redis, files: ModelFiles, file_sha256: str) -> None:
     """Delete a stored model file that no upload refers to any more."""
     if not stored_uploads.file_in_use(redis, file_sha256):
         files.delete(file_sha256)

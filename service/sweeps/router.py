@@ -99,5 +99,6 @@ def get_sprite(sweep_id: str, layer: str, sweeps: SweepsDep, if_none_match: str 
     tag = etag(("sprite:" + "".join(montages.finished_etags(images, whole))).encode())
     if current := not_modified(tag, if_none_match, DERIVED):
         return current
-    sheet = montages.kept_or_built(images, sweeps.redis, "sprite:" + tag.strip('"'), lambda: montages.grid(images, whole))
+    sheet = montages.kept_or_built(images, sweeps.redis, "sprite:" + tag.strip('"'),
+                                   lambda: montages.grid(images, whole))
     return cached_response(sheet, "image/png", tag, DERIVED)

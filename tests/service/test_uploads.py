@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from sklearn.datasets import load_digits
 
+from core.preprocessing import preprocessing_spec
 from core.settings import Settings
 from core.store import jobs, keys
 from core.store import uploads as stored_uploads
@@ -259,9 +261,6 @@ def test_a_model_saved_again_keeps_its_fingerprint_and_its_images(api, tmp_path,
     assert api.get(url).status_code == 200  # the same model: its images are valid again
     assert rendered(api, run_jobs, body)["images"][0]["url"] == url  # the same content key, nothing rendered
 
-    upload(api, TINY_MODEL_FILE.read_bytes(), "resaved", preprocessing="none", input_range="0,255")
-    assert inspected(api, run_jobs, "resaved")["fingerprint"] != first["fingerprint"]  # it computes otherwise
-
 
 def test_uploads_and_deletions_need_a_key_when_keys_are_configured(settings, redis):
     keyed = Settings(**settings.model_dump() | {"api_keys": "k1, k2"})
@@ -345,3 +344,20 @@ def test_a_config_that_lies_about_its_shapes_kills_only_a_child_and_is_removed(a
     assert not list((data_dir / "models" / "uploads").glob("evil-lying*"))
     refused = api.post("/v1/visualizations", json=request("evil-lying", layer="conv2"))
     assert refused.status_code == 409
+
+
+def test_an_upload_made_by_an_earlier_release_is_inspected_again_and_stored_for_every_worker(api, redis, run_jobs,
+                                                                                         tmp_path):
+    # As an earlier release left it: the file on the API's disk, its SHA-256 as the fingerprint.
+    legacy = tmp_path / "old-cnn-0123456789abcdef.keras"
+    legacy.write_bytes(TINY_MODEL_FILE.read_bytes())
+    digest = hashlib.sha256(legacy.read_bytes()).hexdigest()
+    redis.hset(keys.UPLOADS, "old-cnn", json.dumps({
+        "id": "old-cnn", "name": "old", "preprocessing": preprocessing_spec("none", (0.0, 1.0)),
+        "fingerprint": digest, "file": str(legacy), "status": "ready", "detail": None}))
+    assert api.get("/v1/models/old-cnn").json()["status"] == "inspecting"  # the new fingerprint is not known yet
+    model = inspected(api, run_jobs, "old-cnn")
+    assert model["status"] == "ready" and model["fingerprint"] != digest  # a one-time change of its keys
+    assert RedisFiles(redis).get(digest) == legacy.read_bytes()  # now in the store, for workers elsewhere
+    done = rendered(api, run_jobs, request("old-cnn", layer="conv2", steps=3, image_size=16, seed=705))
+    assert done["status"] == "finished", done.get("error")

@@ -3,8 +3,8 @@
 A `.keras` archive records when it was saved, so two conversions of the same weights, or a model
 saved again, have different file digests. The fingerprint hashes instead the architecture (the
 model's config as canonical JSON, its layers' names replaced by their places: Keras numbers the
-names it makes up, such as `input_layer_1`, by how many models a process built before), every weight in order (its shape, dtype and values) and how pixels
-become the model's input: the same model gives the same fingerprint on every machine, after every
+names it makes up, such as `input_layer_1`, by how many models a process built before), every
+weight in order (its shape, dtype and values) and how pixels become the model's input: the same model gives the same fingerprint on every machine, after every
 conversion or re-save, and so the same request gets the same content key everywhere.
 """
 
