@@ -7,7 +7,7 @@
                              on_progress=lambda p: print(p.step, "/", p.steps), steps=64)
 
 `AsyncClient` has the same methods, as coroutines. Answers are the API's own models
-(`Visualization`); an error answer raises `ProblemError` with the problem's fields.
+(`Visualization`, `Sweep`); an error answer raises `ProblemError` with the problem's fields.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import AsyncIterator, Callable, Iterable, Iterator
 import httpx
 
 from core.store.jobs import Progress
+from service.sweeps.schemas import Sweep
 from service.visualizations.schemas import Visualization
 
 ProgressCallback = Callable[[Progress], None]
@@ -52,6 +53,10 @@ def request_body(model: str, layer: str, filters: Iterable[int] | None, params: 
     if filters is not None:
         body["filters"] = list(filters)
     return body
+
+
+def sweep_body(model: str, layers: Iterable[str], params: dict) -> dict:
+    return {"model": model, "layers": list(layers), "params": params}
 
 
 def image_path(directory: Path, visualization: Visualization, index: int) -> Path:
@@ -131,6 +136,14 @@ class Client:
 
     def cancel(self, visualization_id: str) -> Visualization:
         return Visualization.model_validate(checked(self.http.delete(f"/v1/visualizations/{visualization_id}")).json())
+
+    def sweep(self, model: str, layers: Iterable[str], **params) -> Sweep:
+        """Queue (or resume) every filter of the layers; poll `get_sweep` for each layer's `sprite_url`."""
+        answer = checked(self.http.post("/v1/sweeps", json=sweep_body(model, layers, params)))
+        return Sweep.model_validate(answer.json())
+
+    def get_sweep(self, sweep_id: str) -> Sweep:
+        return Sweep.model_validate(checked(self.http.get(f"/v1/sweeps/{sweep_id}")).json())
 
     def list(self, model: str | None = None, layer: str | None = None, status: str | None = None) -> Iterator[Visualization]:
         """Every visualisation matching the filters, newest first, page after page."""
@@ -218,6 +231,13 @@ class AsyncClient:
     async def cancel(self, visualization_id: str) -> Visualization:
         answer = checked(await self.http.delete(f"/v1/visualizations/{visualization_id}"))
         return Visualization.model_validate(answer.json())
+
+    async def sweep(self, model: str, layers: Iterable[str], **params) -> Sweep:
+        answer = checked(await self.http.post("/v1/sweeps", json=sweep_body(model, layers, params)))
+        return Sweep.model_validate(answer.json())
+
+    async def get_sweep(self, sweep_id: str) -> Sweep:
+        return Sweep.model_validate(checked(await self.http.get(f"/v1/sweeps/{sweep_id}")).json())
 
     async def list(self, model: str | None = None, layer: str | None = None,
                    status: str | None = None) -> AsyncIterator[Visualization]:

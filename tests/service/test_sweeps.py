@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from core.store import jobs, keys
+from filterscope.client import Client, ProblemError
 from tests.helpers import decode_png, tiny_request
 from tests.service.test_access import api_with
 
@@ -73,3 +76,17 @@ def test_a_sweep_with_a_bad_layer_names_the_field_and_stores_nothing(api, redis,
     assert twice.status_code == 422 and "distinct" in twice.text
     assert not redis.keys(keys.sweep("*")) and not redis.keys(keys.visualization("*"))
     assert api.get("/v1/sweeps/" + "0" * 32).status_code == 404
+
+
+def test_the_client_starts_and_follows_a_sweep(api, tiny, run_jobs):
+    # The typed client over the in-process app's own transport: real requests, no server process.
+    with Client(transport=api._transport, base_url=str(api.base_url)) as client:
+        sweep = client.sweep("tiny", ["conv2"], **PARAMS)
+        assert sweep.layers[0].filters == 8 and sweep.status == "queued"
+        run_jobs()
+        done = client.get_sweep(sweep.id)
+        assert done.status == "finished" and done.images_done == 8
+        assert client.image(done.layers[0].sprite_url)[:8] == b"\x89PNG\r\n\x1a\n"
+        with pytest.raises(ProblemError) as refused:
+            client.sweep("tiny", ["nope"])
+        assert refused.value.problem["errors"][0]["field"] == "layers[0]"
