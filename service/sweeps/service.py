@@ -23,8 +23,7 @@ from core.store.sweeps import SweepLayer, SweepRecord
 from service.access import check_cost, check_room
 from service.sweeps.schemas import Sweep, SweepLayerStatus, SweepRequest
 from service.visualizations.schemas import VisualizationRequest
-from service.visualizations.service import Sweep as SweepPart
-from service.visualizations.service import Visualizations, cancelled_by_request, timestamp
+from service.visualizations.service import SweepPart, Visualizations, cancelled_by_request, timestamp
 from service.visualizations.validation import build_record
 
 

@@ -30,7 +30,7 @@ from service.visualizations.schemas import ImageEntry, Visualization
 
 
 @dataclass(frozen=True)
-class Sweep:
+class SweepPart:
     """What a chunk of a sweep needs to know of it: its whole cost and how it counts in work."""
 
     cost: int
@@ -65,7 +65,7 @@ class Visualizations:
             check_room(self.redis, self.settings, client)
 
     def ensure_rendered(self, record: VisualizationRecord, cached: dict[str, ImageMeta], client: str | None,
-                        retry_failed: bool = True, part_of: Sweep | None = None) -> bool:
+                        retry_failed: bool = True, part_of: SweepPart | None = None) -> bool:
         """Queue a job for the images not in the cache, unless one is already on its way.
 
         Returns whether images are on their way. A finished job whose images were evicted since is
