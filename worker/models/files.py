@@ -26,6 +26,8 @@ class LocalFiles:
         files were stored lies on disk; it is stored from there."""
         target = self.cached(digest, suffix)
         if target.exists():
+            if legacy_file and not self.store.exists(digest):
+                self.store.put(target.read_bytes())  # for the workers that have no copy
             return target
         try:
             data = self.store.get(digest)
