@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import keras
+import pytest
 
+from core.errors import ModelUnavailable
 from core.preprocessing import preprocessing_spec
 from core.store import keys
 from core.store.uploads import UploadRecord
@@ -43,3 +45,13 @@ def test_a_worker_publishes_the_models_it_holds(api, redis, tiny, run_jobs):
     run_jobs()
     held = [json.loads(redis.get(key)) for key in redis.scan_iter(keys.worker_models("*"))]
     assert any("tiny" in models for models in held)
+
+
+def test_a_registry_without_a_model_file_store_serves_built_ins_and_says_why_not_uploads(data_dir, vgg16, tmp_path):
+    # As the benchmarks build theirs (bench/runners.py): no Redis, no store.
+    registry = ModelRegistry(data_dir / "models")
+    assert registry.get("vgg16-hed").info.fingerprint == vgg16.info.fingerprint
+    upload = UploadRecord(id="elsewhere", name="x", preprocessing=preprocessing_spec("none", (0, 1)),
+                          file_sha256="0" * 64)
+    with pytest.raises(ModelUnavailable, match="no model file store"):
+        registry.get("elsewhere", upload)

@@ -88,10 +88,10 @@ class ModelRegistry:
     """Loaded models, least recently used first; beyond `memory_budget` bytes of weights the least
     recently used are dropped (the one in use always stays)."""
 
-    def __init__(self, models_dir: Path, files: LocalFiles, weights_dir: Path | None = None,
+    def __init__(self, models_dir: Path, files: LocalFiles | None = None, weights_dir: Path | None = None,
                  memory_budget: int = 4 * 1024**3, redis: Redis | None = None):
         self.models_dir = models_dir
-        self.files = files
+        self.files = files  # None: built-in and standard models only (a benchmark, no model file store)
         self.redis = redis  # where stored weights of standard models are found; None: local files only
         self.weights_dir = weights_dir or models_dir.parent / "weights"
         self.memory_budget = memory_budget
@@ -126,6 +126,8 @@ class ModelRegistry:
 
     def upload_file(self, upload: UploadRecord) -> Path:
         """The upload's file on this worker's disk, fetched from the model store the first time."""
+        if self.files is None:
+            raise UnknownModel(f"model {upload.id!r} is an upload, and this registry has no model file store")
         return self.files.path(upload.file_sha256, upload.file)
 
     def _load_upload(self, upload: UploadRecord) -> LoadedModel:
@@ -176,6 +178,8 @@ class ModelRegistry:
             raise UnknownModel(f"the weights of {model_id!r} ({standard.weights_file}) are not in {places}; put the "
                                f"file in either, or add it for every worker (PUT /v1/models/{model_id}/weights, or "
                                "`filterscope weights add FILE`); nothing is downloaded")
+        if found.path is None and self.files is None:
+            raise UnknownModel(f"the weights of {model_id!r} are in the model file store, and this registry has none")
         path = found.path or self.files.path(found.stored.file_sha256, suffix=Path(standard.weights_file).suffix)
         # A file path as `weights` loads it; nothing is downloaded.
         model = getattr(keras.applications, standard.application)(weights=str(path))
