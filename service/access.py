@@ -82,9 +82,14 @@ class AccessControl:
         await self.app(scope, receive, send)
 
 
+def pixel_steps(params: FilledParams, images: int) -> int:
+    """The computation `images` images ask for: images x steps x pixels."""
+    return images * params.steps * params.image_size**2
+
+
 def check_cost(params: FilledParams, images: int, limit: int) -> None:
     """The computation a request asks for: images to render (those not cached) x steps x pixels."""
-    cost = images * params.steps * params.image_size**2
+    cost = pixel_steps(params, images)
     if cost > limit:
         raise TooCostly(f"The request asks for {cost:,} pixel-steps (images x steps x pixels); one request may ask "
                         f"for {limit:,}. Ask for fewer filters, fewer steps or smaller images, in several requests.",

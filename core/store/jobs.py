@@ -14,7 +14,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from core import defaults
-from core.store import keys
+from core.store import keys, stats
 from core.errors import FilterscopeError, RenderFailed
 
 ENDED_BADLY = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
@@ -84,11 +84,12 @@ def place(redis: Redis, job: Job, base: str) -> QueuePlace | None:
     names = queue_names(base)
     if job.origin not in names:
         return None
-    own = queue(redis, job.origin).get_job_position(job.id)
+    # LPOS directly: RQ's get_job_position asks the server for its version (INFO) on every call.
+    own = redis.lpos(queue(redis, job.origin).key, job.id)
     if own is None:
         return None
     ahead = own + (queue(redis, names[0]).count if job.origin == names[1] else 0)
-    totals = {field.decode(): float(value) for field, value in redis.hgetall(keys.STATS).items()}
+    totals = stats.totals(redis)
     done = totals.get("jobs_finished", 0.0)
     estimate = None
     if done:

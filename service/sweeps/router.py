@@ -16,7 +16,7 @@ from service.problems import responses
 from service.sweeps.schemas import Sweep, SweepRequest
 from service.sweeps.service import Sweeps
 from service.visualizations import montages
-from service.visualizations.router import VisualizationsDep
+from service.visualizations.router import VisualizationsDep, queued_or_done
 
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 
@@ -57,11 +57,7 @@ def create_sweep(request: Annotated[SweepRequest, Body()], sweeps: SweepsDep, re
     record, chunks = sweeps.plan(request, model)
     record, queued = sweeps.start(record, chunks, client)
     resource = sweeps.describe(record).model_dump(mode="json")
-    location = f"/v1/sweeps/{record.id}"
-    if not queued:
-        return JSONResponse(resource, status_code=200, headers={"Content-Location": location})
-    return JSONResponse(resource, status_code=202, headers={"Location": location,
-                                                            "Retry-After": str(settings.retry_after)})
+    return queued_or_done(resource, f"/v1/sweeps/{record.id}", queued, settings.retry_after)
 
 
 @router.get("/{sweep_id}", response_model=Sweep, summary="Status and progress of every layer",

@@ -20,7 +20,7 @@ from core.store import jobs, records, sweeps
 from core.store.jobs import ACTIVE, status_of
 from core.store.records import VisualizationRecord
 from core.store.sweeps import SweepLayer, SweepRecord
-from service.access import check_cost, check_room
+from service.access import check_cost, check_room, pixel_steps
 from service.sweeps.schemas import Sweep, SweepLayerStatus, SweepRequest
 from service.visualizations.schemas import VisualizationRequest
 from service.visualizations.service import SweepPart, Visualizations, cancelled_by_request, timestamp
@@ -30,8 +30,7 @@ from service.visualizations.validation import build_record
 def filters_per_chunk(params: FilledParams, max_cost: int) -> int:
     """As many filters as one request may ask for, by count and by cost."""
     check_cost(params, params.diversity, max_cost)  # one filter alone must fit
-    per_filter = params.diversity * params.steps * params.image_size**2
-    return max(1, min(defaults.MAX_FILTERS, max_cost // per_filter))
+    return max(1, min(defaults.MAX_FILTERS, max_cost // pixel_steps(params, params.diversity)))
 
 
 def chunked(filters: int, size: int) -> list[list[int]]:
@@ -39,7 +38,7 @@ def chunked(filters: int, size: int) -> list[list[int]]:
 
 
 def sweep_cost(chunks: list[VisualizationRecord]) -> int:
-    return sum(len(c.images) * c.params.steps * c.params.image_size**2 for c in chunks)
+    return sum(pixel_steps(c.params, len(c.images)) for c in chunks)
 
 
 class Sweeps:

@@ -80,11 +80,14 @@ def create_visualization(
     if not queued and len(cached) < len(record.images):
         cached = visualizations.cached(record)  # they landed while it looked: describe them all
     resource = visualizations.describe(record, cached).model_dump(mode="json")
-    location = f"/v1/visualizations/{record.id}"
+    return queued_or_done(resource, f"/v1/visualizations/{record.id}", queued, settings.retry_after)
+
+
+def queued_or_done(resource: dict, location: str, queued: bool, retry_after: int) -> JSONResponse:
+    """202 with where to poll while work is on its way; 200 naming the resource when all was cached."""
     if not queued:
         return JSONResponse(resource, status_code=200, headers={"Content-Location": location})
-    return JSONResponse(resource, status_code=202, headers={"Location": location,
-                                                            "Retry-After": str(settings.retry_after)})
+    return JSONResponse(resource, status_code=202, headers={"Location": location, "Retry-After": str(retry_after)})
 
 
 @router.get("", response_model=listing.VisualizationPage, summary="Visualisations, most recently requested first",

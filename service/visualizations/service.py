@@ -22,7 +22,7 @@ from core.store import jobs, keys, records, work
 from core.store.images import ImageMeta, ImageStore
 from core.store.jobs import ACTIVE, ENDED_BADLY, JobError, Progress, status_of
 from core.store.records import VisualizationRecord
-from service.access import check_cost, check_room
+from service.access import check_cost, check_room, pixel_steps
 from service.models import catalog
 from service.models.catalog import renderable_model
 from service.problems import job_problem
@@ -101,7 +101,7 @@ class Visualizations:
             self.check_limits(record, len(targets), client, room=part_of is None)
             if job is not None:
                 jobs.discard(job)
-            cost = part_of.cost if part_of else len(targets) * record.params.steps * record.params.image_size**2
+            cost = part_of.cost if part_of else pixel_steps(record.params, len(targets))
             self.enqueue(record, targets, cost)
             work.add(self.redis, client, part_of.work_entry if part_of else record.id, self.settings.job_timeout)
         return True

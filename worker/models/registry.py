@@ -154,14 +154,15 @@ class ModelRegistry:
         raise UnknownModel(f"unknown model {model_id!r}; known models: {known} (and uploads, through the API)")
 
     def standard_weights(self, standard: StandardModel) -> Weights | None:
-        if self.redis is None:
-            path = find_weights(standard, self.weights_dir)
-            return Weights(stamp="", path=path) if path else None
-        try:
-            return weights.locate(self.redis, standard, self.weights_dir)
-        except RedisError:  # no Redis (`filterscope render`), or a blip: the local directories alone
-            path = find_weights(standard, self.weights_dir)
-            return Weights(stamp="", path=path) if path else None
+        """Local or stored weights; the local directories alone without Redis (`filterscope render`)
+        or through a blip."""
+        if self.redis is not None:
+            try:
+                return weights.locate(self.redis, standard, self.weights_dir)
+            except RedisError:
+                pass
+        path = find_weights(standard, self.weights_dir)
+        return Weights(stamp="", path=path) if path else None
 
     def replaced(self, loaded: LoadedModel) -> bool:
         """A standard model loaded from stored weights whose stored file has changed since."""
