@@ -58,3 +58,14 @@ def tiny_request(layer: str = "conv2", filters=(0,), seed: int = 0, **params) ->
 
 def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def run_one_job(redis, settings) -> None:
+    """One job, taken as a worker takes it (interactive queue first), run in this process."""
+    from rq.serializers import JSONSerializer
+
+    from core.store import jobs
+    from worker.consumer import RenderWorker
+
+    worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer)
+    worker.work(burst=True, max_jobs=1, logging_level="WARNING")

@@ -3,18 +3,10 @@ queue, workers take interactive work first, and a queued visualisation says wher
 
 from __future__ import annotations
 
-from rq.serializers import JSONSerializer
-
 from core.store import jobs
-from tests.helpers import tiny_request
-from worker.consumer import RenderWorker
+from tests.helpers import run_one_job, tiny_request
 
 SWEEP = tiny_request(filters=list(range(4)), steps=400, image_size=256)  # 1.0e8 pixel-steps: bulk
-
-
-def run_one_job(redis, settings) -> None:
-    worker = RenderWorker(jobs.queues(redis, settings.queue_name), connection=redis, serializer=JSONSerializer)
-    worker.work(burst=True, max_jobs=1, logging_level="WARNING")
 
 
 def test_an_interactive_request_finishes_while_a_sweep_queued_before_it_waits(api, redis, settings, tiny):

@@ -16,12 +16,12 @@ from sklearn.datasets import load_digits
 
 from core.preprocessing import preprocessing_spec
 from core.settings import Settings
-from core.store import jobs, keys
+from core.store import keys
 from core.store import uploads as stored_uploads
 from core.store.files import RedisFiles
 from service.app import create_app
 from tests.conftest import TINY_MODEL_FILE, UPLOAD_LIMIT_MB
-from tests.helpers import decode_png, request
+from tests.helpers import decode_png, request, run_one_job
 
 
 def upload(api, content: bytes, model_id: str, filename: str = "model.keras", preprocessing: str = "none",
@@ -208,14 +208,6 @@ def test_hostile_files_are_refused_with_a_clear_problem_and_no_side_effect(api, 
     listed = {m["id"] for m in api.get("/v1/models").json()}
     assert not any(model_id.startswith("evil") for model_id in listed)
     assert api.post("/v1/visualizations", json=request(seed=703)).status_code in (200, 202)  # still works
-
-
-def run_one_job(redis, settings) -> None:
-    from worker.consumer import RenderWorker
-
-    queue = jobs.queue(redis, settings.queue_name)
-    RenderWorker([queue], connection=redis, serializer=queue.serializer).work(burst=True, max_jobs=1,
-                                                                           logging_level="WARNING")
 
 
 def test_new_weights_under_the_same_id_never_serve_stale_images(api, tmp_path, run_jobs, redis, settings, registry):
