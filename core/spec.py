@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Bump when a change to the engine changes the pixels it produces: it is part of every image key,
 # so images rendered by an older engine are never served for a newer one.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 Precision = Literal["float32", "bfloat16"]
 

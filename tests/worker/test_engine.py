@@ -45,7 +45,7 @@ def test_a_unit_that_noise_leaves_silent_comes_back_alive(vgg16, method):
 
 
 def test_colour_stays_inside_its_range_at_the_default_step(vgg16):
-    # Adam keeps its step where the sigmoid flattens: without the saturation penalty a third of
+    # Adam keeps its step where the sigmoid flattens: without the pull back into range a third of
     # block1's values end at 0 or 255 (flat primaries) at this step size.
     # maco's fixed natural spectrum already excites block1's colour units at the start and bounds
     # how far they can go: it is asked for less gain.
@@ -62,6 +62,18 @@ def test_colour_is_not_posterised(vgg16):
         pixels = np.stack([r.pixels for r in render(vgg16.target(layer), FILTERS, small("fourier", steps=48, image_size=48))])
         near_extremes = float(np.mean((pixels <= 10) | (pixels >= 245)))
         assert near_extremes < 0.05, (layer, near_extremes)
+
+
+def test_a_colour_unit_fills_its_whole_map(vgg16):
+    # block1_conv2 filters 3 and 15 want one uniform green; patches of the starting noise where
+    # their ReLU is off get no gradient of their own and used to stay (a magenta blot). At the
+    # default steps, since filling takes the whole run (at 64 steps a patch of 13-18 % is left).
+    target = vgg16.target("block1_conv2")
+    renderings = render(target, [3, 15], small("fourier", steps=128, image_size=96))
+    _, post = target.activations(tf.constant(np.stack([r.pixels for r in renderings]) / 255.0, tf.float32))
+    for index, rendering in enumerate(renderings):
+        firing = float(np.mean(post.numpy()[index, :, :, rendering.filter] > 0.0))
+        assert firing > 0.99, (rendering.filter, firing)
 
 
 def test_seed_at_its_default_step_gives_a_clear_pattern_at_128_px(vgg16):

@@ -29,13 +29,6 @@ WARMUP_FRACTION = 0.1  # share of the steps spent on the pre-activation objectiv
 # late ones refine it instead of pushing colours into saturation (at block1-3 of vgg16-hed the
 # median clipped share falls from 6-7 % to 2-3 %).
 FINAL_STEP_SHARE = 0.3
-# Weight of the saturation penalty, in units of each image's own objective: large enough that
-# colour stays inside the sigmoid's range also for a weak unit (block1_conv2 filter 1 of vgg16-hed:
-# 3.4 % clipped at 0.2, 1.1 % at 1), small enough that the objective loses nothing measurable (block3
-# robust activation 322 at 0.2, 325 at 1). It also lets `negative` take the full step: the sigmoid no
-# longer saturates and loses its gradient.
-SATURATION_WEIGHT = 1.0
-
 # Steps seen without transforms, for images whose unit is still silent on the final image: a unit
 # that fires weakly at a few positions is easily lost to jitter (block2_conv2 filters 4 and 7 of
 # vgg16-hed, which a direct probe wakes, end silent for some seeds; without transforms they fire).
@@ -134,17 +127,22 @@ class GradientAscent:
 
     def _ascend(self, affine: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
         variables = self.image.variables
+        with tf.GradientTape() as parameterisation:
+            colour = self.image.colour()
         with tf.GradientTape() as tape:
-            rgb, overshoot = self.image.render()
-            pre, post = self.target.activations(resample(rgb, affine))
+            tape.watch(colour)
+            pre, post = self.target.activations(resample(self.image.squash(colour), affine))
             objective = self.objective.score(pre, post, self.units, warmup)
-            size = tf.stop_gradient(tf.abs(objective) + 1e-3)
-            loss = -objective + SATURATION_WEIGHT * size * overshoot
+            loss = -objective
             for term in self.terms:
                 loss += term(objective, post)
             # A sum, not a mean: each image's gradient stays the same whatever the batch size.
             loss = tf.reduce_sum(loss)
-        gradients = tape.gradient(loss, variables)
+        # The colour's gradient first, to weigh the pull back into range against it; then on
+        # through the parameterisation alone (an inverse FFT, not the network again).
+        towards_objective = tape.gradient(loss, colour)
+        on_colour = towards_objective + self.image.restoring(colour, towards_objective)
+        gradients = parameterisation.gradient(colour, variables, output_gradients=on_colour)
         self.optimizer.apply_gradients(zip(gradients, variables))
         self.image.constrain()
         return self.objective.reported(pre, post, self.units)
