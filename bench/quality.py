@@ -98,6 +98,9 @@ def report(layer: str, target, filters: list[int], size: int, runs: list[runners
             mine, theirs = time_to_reach(curves[run.name], levels[name]), time_to_reach(curves[name], levels[name])
             row += f" | {mine:12.1f} {theirs / mine:6.1f}x" if mine else f" | {'not reached':>12} {'':>7}"
         print(row, flush=True)
+    default = finals[runs[0].name]
+    for miss in runners.selectivity_misses(target, default, filters):
+        print(f"  {runs[0].name} selectivity miss: {miss}")
 
 
 def main() -> None:

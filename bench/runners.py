@@ -295,11 +295,28 @@ def lucid_recipe(target: LayerTarget, filters: list[int], size: int, steps: int,
     return run
 
 
+def cross_activations(target: LayerTarget, images: np.ndarray, filters: list[int]) -> np.ndarray:
+    """Mean activation of every filter (columns) on every image of the set (rows)."""
+    _, post = target.activations(tf.constant(images.astype(np.float32) / 255.0))
+    return tf.reduce_mean(post, axis=[1, 2]).numpy()[:, filters]
+
+
 def selectivity(target: LayerTarget, images: np.ndarray, filters: list[int]) -> float:
     """Share of filters whose own image excites them more than any other image of the set does."""
-    _, post = target.activations(tf.constant(images.astype(np.float32) / 255.0))
-    means = tf.reduce_mean(post, axis=[1, 2]).numpy()[:, filters]  # image x filter
+    means = cross_activations(target, images, filters)
     return float(np.mean([np.argmax(means[:, j]) == j for j in range(len(filters))]))
+
+
+def selectivity_misses(target: LayerTarget, images: np.ndarray, filters: list[int]) -> list[str]:
+    """For each filter another image excites more: by how much, as a share of its own image's."""
+    means = cross_activations(target, images, filters)
+    misses = []
+    for j, unit in enumerate(filters):
+        best = int(np.argmax(means[:, j]))
+        if best != j:
+            misses.append(f"filter {unit}: own {means[j, j]:.1f}, filter {filters[best]}'s image {means[best, j]:.1f} "
+                          f"({means[best, j] / max(means[j, j], 1e-9) - 1:+.1%})")
+    return misses
 
 
 def can_fire(target: LayerTarget, filters: list[int], size: int = 64, steps: int = 300) -> np.ndarray:

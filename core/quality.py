@@ -11,5 +11,6 @@ class ImageQuality(BaseModel):
     robust_activation: float = Field(description="`activation` averaged over small shifts (up to 1/32 of the "
                                      "image) and rescalings (0.9-1.1): a feature, not a pattern tuned to one grid.")
     high_frequency_share: float = Field(description="Share of the image's spectral energy above half the Nyquist "
-                                        "frequency: high for pixel noise, low for smooth features.")
+                                        "frequency, net of 8-bit rounding: high for pixel noise, low for smooth "
+                                        "features, 0 for a flat colour.")
     clipped_share: float = Field(description="Share of 8-bit values at 0 or 255: high means saturated colour.")

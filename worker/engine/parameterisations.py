@@ -31,30 +31,6 @@ def stack(make, indices: list[int]) -> np.ndarray:
     return np.stack([make(index) for index in indices]).astype(np.float32)
 
 
-def spectrum_scale(size: int) -> np.ndarray:
-    """1/f weights for the real 2-D spectrum of a size x size image.
-
-    Natural images have about 1/f amplitude; weighting the free coefficients so makes equal steps
-    in every frequency produce a natural-looking change, which is what speeds convergence.
-    """
-    fy = np.fft.fftfreq(size)[:, None]
-    fx = np.fft.rfftfreq(size)[None, :]
-    frequency = np.sqrt(fx * fx + fy * fy)
-    return (np.maximum(frequency, 1.0 / size) ** -SPECTRUM_DECAY * size ** (2 - SPECTRUM_DECAY)).astype(np.float32)
-
-
-# sigmoid(2.5) is 0.924 (236 of 255). Colour pushed further is saturation rather than detail: at 4
-# (250 of 255) half of all values of vgg16-hed images sat within 10 of 0 or 255 (flat, posterised
-# primaries), at 2.5 under 2 %, for the same robust activation at block1, block3 and block4.
-SATURATION_BOUND = 2.5
-# How far past the bound colour may go: the root mean square of the overshoot of an image whose
-# logits all sit at the bound. Every image gets the same allowance, whatever its unit's strength.
-# With a penalty in units of each image's own objective, the weakest of the units that share an
-# optimum at the bound (vgg16-hed block1_conv2 filters 3, 7 and 15 all want the same pure green)
-# went furthest past it and its image excited the others more than their own did.
-OVERSHOOT_ALLOWANCE = 0.25
-
-
 class PixelImage:
     """Pixels optimised directly, kept inside [0, 1] after every step (`constrain`)."""
 
@@ -86,6 +62,30 @@ class PixelImage:
         self.variable.assign(tf.clip_by_value(self.variable, 0.0, 1.0))
 
 
+def spectrum_scale(size: int) -> np.ndarray:
+    """1/f weights for the real 2-D spectrum of a size x size image.
+
+    Natural images have about 1/f amplitude; weighting the free coefficients so makes equal steps
+    in every frequency produce a natural-looking change, which is what speeds convergence.
+    """
+    fy = np.fft.fftfreq(size)[:, None]
+    fx = np.fft.rfftfreq(size)[None, :]
+    frequency = np.sqrt(fx * fx + fy * fy)
+    return (np.maximum(frequency, 1.0 / size) ** -SPECTRUM_DECAY * size ** (2 - SPECTRUM_DECAY)).astype(np.float32)
+
+
+# sigmoid(2.5) is 0.924 (236 of 255). Colour pushed further is saturation rather than detail: at 4
+# (250 of 255) half of all values of vgg16-hed images sat within 10 of 0 or 255 (flat, posterised
+# primaries), at 2.5 under 2 %, for the same robust activation at block1, block3 and block4.
+SATURATION_BOUND = 2.5
+# How far past the bound colour may go: the root mean square of the overshoot of an image whose
+# logits all sit at the bound. Every image gets the same allowance, whatever its unit's strength.
+# With a penalty in units of each image's own objective, the weakest of the units that share an
+# optimum at the bound (vgg16-hed block1_conv2 filters 3, 7 and 15 all want the same pure green)
+# went furthest past it and its image excited the others more than their own did.
+OVERSHOOT_ALLOWANCE = 0.25
+
+
 class Squashed:
     """A parameterisation whose images are in range by construction: a sigmoid of colour logits.
 
@@ -109,7 +109,7 @@ class Squashed:
         own gradient scale, so a strong unit is held back no less than a weak one."""
         scale = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3], keepdims=True) + 1e-30)
         past = tf.nn.relu(tf.abs(colour) - SATURATION_BOUND) * tf.sign(colour)
-        return tf.stop_gradient(scale) / OVERSHOOT_ALLOWANCE * past
+        return scale / OVERSHOOT_ALLOWANCE * past
 
     def __call__(self) -> tf.Tensor:
         return tf.sigmoid(self.logits())

@@ -46,14 +46,24 @@ def fires(target: LayerTarget, rgb: tf.Tensor, units: tf.Tensor, objective: Obje
     return (tf.reduce_max(flat, axis=1) > 0.0).numpy()
 
 
+# Variance, in 8-bit levels squared, that rounding to 8 bits adds to the grey of three channels:
+# white noise, so mostly above half the Nyquist frequency, and all there is in a flat image.
+ROUNDING_VARIANCE = 1 / 12 / 3
+
+
 def high_frequency_share(pixels: np.ndarray) -> np.ndarray:
-    """Per image: spectral energy (DC excluded) above half the Nyquist frequency, as a share."""
+    """Per image: spectral energy (DC excluded) above half the Nyquist frequency, as a share, net of
+    what 8-bit rounding adds. A flat colour has no energy but that rounding: it scores 0, not the
+    white-noise share (0.8) its rounding alone would give."""
     grey = pixels.astype(np.float64).mean(axis=-1)
     grey -= grey.mean(axis=(1, 2), keepdims=True)
     power = np.abs(np.fft.fft2(grey)) ** 2
     frequency = np.fft.fftfreq(pixels.shape[1])
-    radius = np.sqrt(frequency[:, None] ** 2 + frequency[None, :] ** 2)
-    return power[:, radius > 0.25].sum(axis=1) / (power.sum(axis=(1, 2)) + 1e-12)
+    high = np.sqrt(frequency[:, None] ** 2 + frequency[None, :] ** 2) > 0.25
+    per_bin = grey[0].size * ROUNDING_VARIANCE  # rounding's expected power in each frequency bin
+    signal_high = np.maximum(power[:, high].sum(axis=1) - high.sum() * per_bin, 0.0)
+    signal = power.sum(axis=(1, 2)) - high.size * per_bin
+    return np.minimum(signal_high / np.maximum(signal, high.size * per_bin), 1.0)
 
 
 def clipped_share(pixels: np.ndarray) -> np.ndarray:
