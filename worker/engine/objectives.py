@@ -56,6 +56,11 @@ def mean_square(activations: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
 
 Quantity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
+# What `score` is asked for, as a float tensor (a traced step takes it as an input):
+PROPER = 0.0  # the objective itself; an image whose unit is still silent is pushed by its wake quantity
+WARMUP = 1.0  # the objective before the activation function
+WAKING = 2.0  # every image pushed by its wake quantity, as if its unit were silent
+
 # How strongly the silent positions of a unit are pushed, as a power of the share of its map that
 # fires. A unit firing almost everywhere is a colour or texture field whose silent patches are holes
 # left by the starting noise (vgg16-hed block1_conv2 filter 3: a uniform green with a magenta patch
@@ -80,7 +85,7 @@ def hole_filling(pre: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
 class UnitObjective:
     """A quantity of each image's own unit, pushed up (`direction` 1) or down (-1).
 
-    While `warmup` is 1, and afterwards for any image whose unit is still zero everywhere, the
+    During WARMUP, and afterwards for any image whose unit is still zero everywhere, the
     quantity is taken before the activation function: a unit that is zero after its ReLU on the
     starting noise has no gradient there, its pre-activation always has one. A unit still silent is
     pushed by `wake` instead, where given (its strongest positions). With `fill_holes`, a unit that
@@ -94,7 +99,7 @@ class UnitObjective:
     before_activation: bool = False
     fill_holes: bool = False
 
-    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
+    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, phase: tf.Tensor) -> tf.Tensor:
         if self.before_activation:
             return self.direction * self.quantity(pre, units)
         cold = self.quantity(post, units)
@@ -102,11 +107,11 @@ class UnitObjective:
             cold += hole_filling(pre, units)  # a gradient only: the value is unchanged
         # An image whose unit is still dead (zero after the activation) is pushed by its wake
         # quantity, also after the warm-up, until it fires; the others by the quantity itself.
-        dead = tf.cast(cold <= 0.0, cold.dtype)
+        dead = tf.maximum(tf.cast(cold <= 0.0, cold.dtype), tf.cast(phase >= WAKING, cold.dtype))
         warm = self.quantity(pre, units)
         if self.wake is not None:
             warm = dead * self.wake(pre, units) + (1.0 - dead) * warm
-        use_pre = tf.maximum(warmup, dead)
+        use_pre = tf.minimum(tf.maximum(phase, dead), 1.0)
         return self.direction * (use_pre * warm + (1.0 - use_pre) * cold)
 
     def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:
@@ -124,7 +129,7 @@ class WholeObjective:
     before_activation: bool = False
     direction: float = 1.0
 
-    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
+    def score(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor, phase: tf.Tensor) -> tf.Tensor:
         return self.reported(pre, post, units)
 
     def reported(self, pre: tf.Tensor, post: tf.Tensor, units: tf.Tensor) -> tf.Tensor:

@@ -19,7 +19,7 @@ import tensorflow as tf
 from core.spec import FilledParams
 from worker.engine import quality
 from worker.engine.diversity import DiversityTerm
-from worker.engine.objectives import OBJECTIVES
+from worker.engine.objectives import OBJECTIVES, PROPER, WAKING, WARMUP
 from worker.engine.snapshots import Snapshots
 from worker.engine.target import LayerTarget
 from worker.engine.transforms import Robustness, identity_affines, random_affines, resample
@@ -99,8 +99,8 @@ class GradientAscent:
         scores = []
         for step in range(steps):
             self.optimizer.learning_rate = params.learning_rate * step_share(step, steps)
-            warm = tf.constant(1.0 if step < warmup_steps else 0.0)
-            scores.append(self._step(tf.constant(affines[step]), warm))
+            phase = tf.constant(WARMUP if step < warmup_steps else PROPER)
+            scores.append(self._step(tf.constant(affines[step]), phase))
             if snapshots.due(step + 1):
                 snapshots.take(step + 1, self.image())
             on_step(step + 1)
@@ -109,8 +109,10 @@ class GradientAscent:
         return BatchResult(start, self.images(), curves, snapshots)
 
     def wake_the_silent(self, params: FilledParams) -> None:
-        """POLISH_STEPS more steps, without transforms, kept only for the images whose unit does not
-        fire on the 8-bit image: each image's result still depends on nothing but its own unit."""
+        """POLISH_STEPS more steps, without transforms, pushing every unit's strongest positions (a
+        unit that fired for a step and went back to its mean was lost again), kept only for the
+        images whose unit does not fire on the 8-bit image: each image's result still depends on
+        nothing but its own unit."""
         if getattr(self.objective, "wake", None) is None:
             return
         shown = tf.constant(np.round(self.images() * 255.0) / 255.0, tf.float32)
@@ -118,21 +120,21 @@ class GradientAscent:
         if not silent.any():
             return
         before = [variable.numpy() for variable in self.image.variables]
-        identity, warm = tf.constant(identity_affines(1)[0]), tf.constant(1.0)
+        identity, waking = tf.constant(identity_affines(1)[0]), tf.constant(WAKING)
         for _ in range(POLISH_STEPS):
-            self._step(identity, warm)
+            self._step(identity, waking)
         for variable, kept in zip(self.image.variables, before):
             chosen = silent.reshape((-1,) + (1,) * (kept.ndim - 1))
             variable.assign(np.where(chosen, variable.numpy(), kept))
 
-    def _ascend(self, affine: tf.Tensor, warmup: tf.Tensor) -> tf.Tensor:
+    def _ascend(self, affine: tf.Tensor, phase: tf.Tensor) -> tf.Tensor:
         variables = self.image.variables
         with tf.GradientTape() as parameterisation:
             colour = self.image.colour()
         with tf.GradientTape() as tape:
             tape.watch(colour)
             pre, post = self.target.activations(resample(self.image.squash(colour), affine))
-            objective = self.objective.score(pre, post, self.units, warmup)
+            objective = self.objective.score(pre, post, self.units, phase)
             loss = -objective
             for term in self.terms:
                 loss += term(objective, post)

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.spec import FilledParams, Objective
-from worker.engine.objectives import OBJECTIVES
+from worker.engine.objectives import OBJECTIVES, PROPER
 from worker.engine.optimize import BatchResult, StepCallback
 from worker.engine.parameterisations import starting_noise
 from worker.engine.snapshots import Snapshots
@@ -41,7 +41,7 @@ class FilterActivationRegulariser(keras.regularizers.Regularizer):
     def __call__(self, pre):
         post = self.activation(pre)
         self.last.assign(self.objective.reported(pre, post, self.filters))
-        score = self.objective.score(pre, post, self.filters, tf.constant(0.0))
+        score = self.objective.score(pre, post, self.filters, tf.constant(PROPER))
         # Keras divides activity penalties by the batch size; undo it so that every image gets
         # the gradient of its own objective, however many images share the batch.
         batch = tf.cast(tf.shape(pre)[0], pre.dtype)
