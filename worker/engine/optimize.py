@@ -33,6 +33,9 @@ FINAL_STEP_SHARE = 0.3
 # that fires weakly at a few positions is easily lost to jitter (block2_conv2 filters 4 and 7 of
 # vgg16-hed, which a direct probe wakes, end silent for some seeds; without transforms they fire).
 POLISH_STEPS = 16
+# Rounds of them while some image is still silent: at block2_conv2, `maco` left filter 7 silent
+# after one round at the last step's learning rate (a few positions, 0.01 once it fires).
+POLISH_ROUNDS = 3
 
 StepCallback = Callable[[int], None]
 
@@ -109,23 +112,25 @@ class GradientAscent:
         return BatchResult(start, self.images(), curves, snapshots)
 
     def wake_the_silent(self, params: FilledParams) -> None:
-        """POLISH_STEPS more steps, without transforms, pushing every unit's strongest positions (a
-        unit that fired for a step and went back to its mean was lost again), kept only for the
-        images whose unit does not fire on the 8-bit image: each image's result still depends on
-        nothing but its own unit."""
+        """Up to POLISH_ROUNDS of POLISH_STEPS more steps at the full learning rate, without
+        transforms, pushing every unit's strongest positions (a unit that fired for a step and went
+        back to its mean was lost again). Each round is kept only for the images whose unit does
+        not fire on the 8-bit image: each image's result still depends on nothing but its own unit."""
         if getattr(self.objective, "wake", None) is None:
             return
-        shown = tf.constant(np.round(self.images() * 255.0) / 255.0, tf.float32)
-        silent = ~quality.fires(self.target, shown, self.units, params.objective)
-        if not silent.any():
-            return
-        before = [variable.numpy() for variable in self.image.variables]
         identity, waking = tf.constant(identity_affines(1)[0]), tf.constant(WAKING)
-        for _ in range(POLISH_STEPS):
-            self._step(identity, waking)
-        for variable, kept in zip(self.image.variables, before):
-            chosen = silent.reshape((-1,) + (1,) * (kept.ndim - 1))
-            variable.assign(np.where(chosen, variable.numpy(), kept))
+        self.optimizer.learning_rate = params.learning_rate
+        for _ in range(POLISH_ROUNDS):
+            shown = tf.constant(np.round(self.images() * 255.0) / 255.0, tf.float32)
+            silent = ~quality.fires(self.target, shown, self.units, params.objective)
+            if not silent.any():
+                return
+            before = [variable.numpy() for variable in self.image.variables]
+            for _ in range(POLISH_STEPS):
+                self._step(identity, waking)
+            for variable, kept in zip(self.image.variables, before):
+                chosen = silent.reshape((-1,) + (1,) * (kept.ndim - 1))
+                variable.assign(np.where(chosen, variable.numpy(), kept))
 
     def _ascend(self, affine: tf.Tensor, phase: tf.Tensor) -> tf.Tensor:
         variables = self.image.variables
