@@ -71,7 +71,7 @@ def main() -> None:
     colours, peaks = best_uniform_colours(target, units)
     print(f"{args.layer}, filters {units}: best uniform colour inside the range (RGB 0-1) and its activation")
     for unit, colour, peak in zip(units, colours, peaks):
-        print(f"  filter {unit}: {np.round(colour, 2).tolist()} -> {peak:.1f}")
+        print(f"  filter {unit}: ({', '.join(f'{value:.2f}' for value in colour)}) -> {peak:.1f}")
     rng = np.random.default_rng(0)
     starts = {
         "best colour + noise": colours[:, None, None, :] + rng.normal(0, 0.05, (len(units), 32, 32, 3)),
