@@ -23,7 +23,9 @@ import numpy as np
 import runners
 import tensorflow as tf
 
-LOW, HIGH = 1 / (1 + np.exp(2.5)), 1 / (1 + np.exp(-2.5))
+from worker.engine.parameterisations import SATURATION_BOUND
+
+LOW, HIGH = 1 / (1 + np.exp(SATURATION_BOUND)), 1 / (1 + np.exp(-SATURATION_BOUND))
 MARGIN = 4  # positions this close to the border see the zero padding, not the image
 
 
